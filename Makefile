@@ -1,0 +1,146 @@
+# plumb — build, test and tooling.
+#
+#   make            bin/plumb
+#   make test       installs what is missing, builds, runs unit + emulator + integration tests
+#   make asan       the same suite under ASan+UBSan (build-asan/)
+#   make fuzz       libFuzzer over the manifest parser (FUZZ_SECONDS, default 60)
+#   make demo       the quick start: see README.md
+#   make gen        regenerate shape tables and JSON Schemas from the AWS models
+#
+# Layering is enforced at link time: the pure core (base, model, manifest, diff, plan) is its own
+# archive, and its unit tests link against it and its three libraries alone.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+BUILD    ?= build
+BINDIR   ?= bin
+CFLAGS   ?= -O2 -g
+PYTHON   := /usr/bin/python3
+FUZZ_SECONDS ?= 60
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+            -Wno-unused-parameter
+CORE_PC  := yaml-0.1 jansson libpcre2-8
+IO_PC    := libcurl libuv sqlite3 libxml-2.0 libmicrohttpd openssl
+ALL_CPPFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ipkg \
+            -DPLUMB_VERSION='"$(VERSION)"' $(WARN)
+PC_CFLAGS = $(shell pkg-config --cflags $(CORE_PC) $(IO_PC) 2>/dev/null)
+CORE_LIBS = $(shell pkg-config --libs $(CORE_PC) 2>/dev/null) -lm
+IO_LIBS   = $(shell pkg-config --libs $(IO_PC) 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+CORE_MODS := base model manifest diff plan
+IO_MODS   := state aws http apply reconcile
+CORE_SRC  := $(foreach m,$(CORE_MODS),$(wildcard pkg/$(m)/*.c))
+IO_SRC    := $(foreach m,$(IO_MODS),$(wildcard pkg/$(m)/*.c))
+CMD_SRC   := $(wildcard cmd/plumb/*.c)
+CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
+IO_OBJ    := $(IO_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ   := $(CMD_SRC:%.c=$(BUILD)/%.o)
+CORE_LIB  := $(BUILD)/libplumb_core.a
+IO_LIB    := $(BUILD)/libplumb.a
+PLUMB     := $(BINDIR)/plumb
+
+CORE_TEST_SRC := $(foreach m,$(CORE_MODS),$(wildcard tests/$(m)/test_*.c))
+IO_TEST_SRC   := $(foreach m,$(IO_MODS),$(wildcard tests/$(m)/test_*.c))
+TEST_SUPPORT  := tests/unit_main.c
+CORE_TEST_BIN := $(BUILD)/tests/unit_core
+IO_TEST_BIN   := $(BUILD)/tests/unit_io
+
+.PHONY: all deps test unit test-unit test-emulator test-integration test-gen asan fuzz bench demo \
+        gen install clean
+
+all: deps $(PLUMB)
+
+deps:
+	@bash tools/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(PC_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(IO_LIB): $(IO_OBJ) $(if $(IO_OBJ),,$(BUILD)/empty.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $(IO_OBJ) $(if $(IO_OBJ),,$(BUILD)/empty.o)
+
+$(BUILD)/empty.o:
+	@mkdir -p $(@D)
+	echo 'typedef int plumb_empty_unit;' | $(CC) -x c -c - -o $@
+
+$(PLUMB): $(CMD_OBJ) $(IO_LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(IO_LIB) $(CORE_LIB) $(IO_LIBS) $(CORE_LIBS) -lpthread
+
+# Unit tests: every tests/<module>/test_*.c defines `Suite *<file>_suite(void)`; the list is
+# generated so a new test file needs no registration by hand.
+$(BUILD)/tests/%_suites.h: $(CORE_TEST_SRC) $(IO_TEST_SRC) Makefile
+	@mkdir -p $(@D)
+	@for f in $(if $(findstring core,$*),$(CORE_TEST_SRC),$(IO_TEST_SRC)); do \
+	  b=$$(basename $$f .c); echo "PLUMB_SUITE($${b#test_})"; done > $@.tmp && mv $@.tmp $@
+
+$(CORE_TEST_BIN): $(CORE_TEST_SRC) $(TEST_SUPPORT) $(CORE_LIB) $(BUILD)/tests/core_suites.h
+	$(CC) $(ALL_CPPFLAGS) -Itests -I$(BUILD)/tests -DSUITES='"core_suites.h"' \
+	  $(shell pkg-config --cflags $(CORE_PC) check) $(CFLAGS) -o $@ \
+	  $(TEST_SUPPORT) $(CORE_TEST_SRC) $(CORE_LIB) $(CORE_LIBS) $(CHECK_LIBS)
+
+$(IO_TEST_BIN): $(IO_TEST_SRC) $(TEST_SUPPORT) $(IO_LIB) $(CORE_LIB) $(BUILD)/tests/io_suites.h
+	$(CC) $(ALL_CPPFLAGS) -Itests -I$(BUILD)/tests -DSUITES='"io_suites.h"' \
+	  $(PC_CFLAGS) $(shell pkg-config --cflags check) $(CFLAGS) -o $@ \
+	  $(TEST_SUPPORT) $(IO_TEST_SRC) $(IO_LIB) $(CORE_LIB) $(IO_LIBS) $(CORE_LIBS) $(CHECK_LIBS)
+
+unit test-unit: deps $(CORE_TEST_BIN) $(IO_TEST_BIN) $(PLUMB)
+	cd tests && PLUMB_REPO=$(CURDIR) ../$(CORE_TEST_BIN)
+	cd tests && PLUMB_REPO=$(CURDIR) ../$(IO_TEST_BIN)
+
+test-gen: deps
+	$(PYTHON) tools/gen_shapes.py --check
+
+test-emulator: deps
+	tests/emulator/check
+
+test-integration: deps $(PLUMB)
+	PLUMB_BIN=$(CURDIR)/$(PLUMB) tests/run-integration
+
+test: deps
+	$(MAKE) all unit
+	$(MAKE) test-gen
+	$(MAKE) test-emulator
+	$(MAKE) test-integration
+
+asan: deps
+	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  all unit test-integration
+
+gen: deps
+	$(PYTHON) tools/gen_shapes.py
+
+FUZZ_BIN := build-fuzz/fuzz_manifest
+$(FUZZ_BIN): tests/fuzz/fuzz_manifest.c $(CORE_SRC)
+	@mkdir -p $(@D)
+	clang $(ALL_CPPFLAGS) $(shell pkg-config --cflags $(CORE_PC)) -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(CORE_LIBS)
+
+fuzz: deps $(FUZZ_BIN)
+	tests/fuzz/run $(FUZZ_BIN) $(FUZZ_SECONDS)
+
+bench: deps all
+	@if [ -x bench/run ]; then bench/run; else echo "bench: nothing measured yet (see docs/benchmarks.md)"; fi
+
+demo: deps all
+	tools/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PLUMB) $(DESTDIR)$(PREFIX)/bin/plumb
+
+clean:
+	rm -rf build build-asan build-fuzz bin
+
+-include $(CORE_OBJ:.o=.d) $(IO_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
