@@ -94,9 +94,15 @@ $(IO_TEST_BIN): $(IO_TEST_SRC) $(TEST_SUPPORT) $(IO_LIB) $(CORE_LIB) $(BUILD)/te
 	  $(PC_CFLAGS) $(shell pkg-config --cflags check) $(CFLAGS) -o $@ \
 	  $(TEST_SUPPORT) $(IO_TEST_SRC) $(IO_LIB) $(CORE_LIB) $(IO_LIBS) $(CORE_LIBS) $(CHECK_LIBS)
 
-unit test-unit: deps $(CORE_TEST_BIN) $(IO_TEST_BIN) $(PLUMB)
+# Test-only driver of pkg/aws (SigV4 differential, integration scenarios); never installed.
+AWS_TOOL := $(BUILD)/tests/aws_tool
+$(AWS_TOOL): tests/aws/aws_tool.c $(IO_LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(PC_CFLAGS) $(CFLAGS) -o $@ $< $(IO_LIB) $(CORE_LIB) $(IO_LIBS) $(CORE_LIBS)
+
+unit test-unit: deps $(CORE_TEST_BIN) $(IO_TEST_BIN) $(PLUMB) $(AWS_TOOL)
 	cd tests && PLUMB_REPO=$(CURDIR) ../$(CORE_TEST_BIN)
-	cd tests && PLUMB_REPO=$(CURDIR) ../$(IO_TEST_BIN)
+	cd tests && PLUMB_REPO=$(CURDIR) PLUMB_AWS_TOOL=$(CURDIR)/$(AWS_TOOL) ../$(IO_TEST_BIN)
 
 test-gen: deps
 	$(PYTHON) tools/gen_shapes.py --check
@@ -104,8 +110,8 @@ test-gen: deps
 test-emulator: deps
 	tests/emulator/check
 
-test-integration: deps $(PLUMB)
-	PLUMB_BIN=$(CURDIR)/$(PLUMB) tests/run-integration
+test-integration: deps $(PLUMB) $(AWS_TOOL)
+	PLUMB_BIN=$(CURDIR)/$(PLUMB) PLUMB_AWS_TOOL=$(CURDIR)/$(AWS_TOOL) tests/run-integration
 
 test: deps
 	$(MAKE) all unit
