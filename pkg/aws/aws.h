@@ -202,6 +202,11 @@ int plumb_aws_parse_error(enum plumb_aws_op op, long status, const char *body, s
 enum plumb_err_class plumb_aws_classify(const struct plumb_err *e);
 /* Throttling code (reference §5.1, plus HTTP 429). */
 bool plumb_aws_is_throttle(const struct plumb_err *e);
+/* For SageMaker ValidationException: which kind is missing / exists ("Endpoint",
+ * "EndpointConfig", "Model") by longest message prefix; "" when not such an error. */
+const char *plumb_aws_err_resource(const struct plumb_err *e);
+/* "Cannot create already existing ..." (SageMaker) or SNS "already exists" (CONFLICT class). */
+bool plumb_aws_err_is_exists(const struct plumb_err *e);
 
 /* ---------------------------------------------------------------- shared config files */
 

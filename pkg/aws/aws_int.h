@@ -1,0 +1,18 @@
+/* pkg/aws private declarations shared between the files of the module. */
+#ifndef PLUMB_AWS_AWS_INT_H
+#define PLUMB_AWS_AWS_INT_H
+
+#include "aws/aws.h"
+
+/* proto.c: service table lookups */
+const char *plumb__aws_host_label(enum plumb_aws_service s);
+enum plumb_aws_protocol plumb__aws_protocol(enum plumb_aws_service s);
+const char *plumb__aws_target(enum plumb_aws_service s);
+const char *plumb__aws_version(enum plumb_aws_service s);
+int plumb__aws_query_encode_maps(struct plumb_buf *out, const char *action, const char *version,
+				 const json_t *input, const char *const *maps,
+				 struct plumb_err *err);
+int plumb__aws_query_encode_op(struct plumb_buf *out, enum plumb_aws_op op, const json_t *input,
+			       struct plumb_err *err);
+
+#endif
