@@ -1,2 +1,47 @@
-#include "base/base.h"
-int main(void) { return 0; }
+/*
+ * plumb: dispatch to a subcommand. Everything a command does lives in pkg/; this file only
+ * knows the command table, --help and --version.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct plumb_command commands[] = {
+	{ "validate", "check manifests and print a summary or every error", plumb_cmd_validate },
+	{ "render", "print the fully expanded manifests as YAML", plumb_cmd_render },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: plumb <command> [options]\n\n"
+		     "plumb keeps SageMaker inference infrastructure equal to YAML manifests.\n\n"
+		     "commands:\n");
+	for (size_t i = 0; i < PLUMB_ARRAY_LEN(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'plumb <command> --help' for a command's options.\n"
+		     "Exit codes: 0 ok, 1 error, 2 changes or drift (plan, drift), 64 usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return PLUMB_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return PLUMB_EXIT_OK;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("plumb %s\n", PLUMB_VERSION);
+		return PLUMB_EXIT_OK;
+	}
+	for (size_t i = 0; i < PLUMB_ARRAY_LEN(commands); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "plumb: unknown command '%s'\n\n", cmd);
+	usage(stderr);
+	return PLUMB_EXIT_USAGE;
+}

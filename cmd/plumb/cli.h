@@ -1,0 +1,50 @@
+/*
+ * The plumb command line: a table of subcommands, each a thin function over the library
+ * (parse options -> call pkg/ -> print -> release). Shared option parsing lives in cli.c.
+ */
+#ifndef PLUMB_CMD_CLI_H
+#define PLUMB_CMD_CLI_H
+
+#include "base/base.h"
+
+/* Exit codes, the same for every command (README "Exit codes"). */
+enum {
+	PLUMB_EXIT_OK = 0,      /* success; for plan/drift: no changes */
+	PLUMB_EXIT_FAIL = 1,    /* error, invalid input or failed apply */
+	PLUMB_EXIT_CHANGES = 2, /* plan/drift: changes or drift present */
+	PLUMB_EXIT_USAGE = 64,  /* bad command line (sysexits EX_USAGE) */
+};
+
+enum plumb_output { PLUMB_OUTPUT_TEXT, PLUMB_OUTPUT_JSON };
+
+/* Options common to the commands that read manifests. */
+struct plumb_cli {
+	struct plumb_vec manifests; /* -f PATH values (borrowed argv strings); default "." */
+	enum plumb_output output;   /* --output text|json */
+	const char *state;          /* --state FILE */
+	bool color;                 /* colour on: stdout is a terminal and NO_COLOR unset */
+	bool yes;                   /* --yes */
+};
+
+struct plumb_command {
+	const char *name;    /* as typed */
+	const char *summary; /* one line for plumb --help */
+	int (*run)(int argc, char **argv);
+};
+
+/*
+ * Parses the shared flags; flags a command does not share come back in *rest (argv-style,
+ * NULL-terminated, free() it). Returns 0 to go on, -1 when --help was printed (exit 0), or
+ * PLUMB_EXIT_USAGE after printing why the command line is wrong.
+ */
+int plumb_cli_parse(struct plumb_cli *cli, const char *cmd, const char *usage, int argc,
+		    char **argv, int *nrest, char ***rest);
+void plumb_cli_release(struct plumb_cli *cli);
+/* Prints "plumb CMD: message" to stderr and returns PLUMB_EXIT_USAGE. */
+int plumb_cli_usage_error(const char *cmd, const char *fmt, ...) PLUMB_PRINTF(2, 3);
+
+int plumb_cmd_validate(int argc, char **argv);
+int plumb_cmd_render(int argc, char **argv);
+int plumb_cmd_whoami(int argc, char **argv);
+
+#endif
