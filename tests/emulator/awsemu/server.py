@@ -158,6 +158,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         svc, protocol, op = 'unknown', 'json', 'unknown'
         account = region = None
         status, code = 200, None
+        reply = None  # (status, body, content type, extra headers); None drops the connection
         try:
             try:
                 svc, protocol, op, pairs = self._route(method, query, headers, body)
@@ -196,50 +197,49 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with emu.lock:
                 out = HANDLERS[svc][op](call, params)
                 if protocol == 'json':
-                    reply = wire.encode_json(out_spec, out)
+                    reply = (200, wire.encode_json(out_spec, out), self._json_type(info),
+                             {'x-amzn-RequestId': rid})
                 else:
-                    reply = wire.encode_query(op, info.xmlns, out_spec, out, rid)
-            if protocol == 'json':
-                self._send(200, reply, self._json_type(info), {'x-amzn-RequestId': rid})
-            else:
-                self._send(200, reply, 'text/xml', {'x-amzn-RequestId': rid})
+                    reply = (200, wire.encode_query(op, info.xmlns, out_spec, out, rid),
+                             'text/xml', {'x-amzn-RequestId': rid})
         except DropConnection:
             status, code = 0, 'ConnectionDropped'
+        except AwsError as e:
+            status, code = e.status, e.code
+            reply = self._error_reply(svc, protocol, e, rid)
+        except Exception:  # a bug in the emulator: answer 500 and say why on stderr
+            traceback.print_exc(file=sys.stderr)
+            e = errors.internal(models.SERVICES.get(svc) or models.SERVICES['sagemaker'])
+            status, code = e.status, e.code
+            reply = self._error_reply(svc, protocol, e, rid)
+        # log before answering, so a client that reads the call log right after its reply
+        # always finds its call there
+        emu.calls.record(svc, op, status, code, (time.perf_counter() - t0) * 1000.0,
+                         account, region)
+        if reply is None:
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        except AwsError as e:
-            status, code = e.status, e.code
-            self._send_error(svc, protocol, e, rid)
-        except Exception:  # a bug in the emulator: answer 500 and say why on stderr
-            traceback.print_exc(file=sys.stderr)
-            info = models.SERVICES.get(svc) or models.SERVICES['sagemaker']
-            e = errors.internal(info)
-            status, code = e.status, e.code
-            self._send_error(svc, protocol, e, rid)
-        finally:
-            emu.calls.record(svc, op, status, code, (time.perf_counter() - t0) * 1000.0,
-                             account, region)
+            return
+        self._send(*reply)
 
     @staticmethod
     def _json_type(info):
         return 'application/x-amz-json-%s' % info.model.metadata.get('jsonVersion', '1.0')
 
-    def _send_error(self, svc, protocol, e, rid):
+    def _error_reply(self, svc, protocol, e, rid):
         info = models.SERVICES.get(svc) or models.SERVICES['sagemaker']
         extra = {'x-amzn-RequestId': rid}
         extra.update(e.headers)
         if protocol == 'json':
-            type_name = e.code
             if info.protocol == 'query':  # CloudWatch over JSON (awsQueryCompatible)
                 extra['x-amzn-query-error'] = '%s;%s' % (e.code,
                                                          'Sender' if e.sender else 'Receiver')
-            self._send(e.status, wire.encode_json_error(e.code, e.message, type_name),
-                       self._json_type(info), extra)
-        else:
-            self._send(e.status, wire.encode_query_error(info.xmlns, e, rid), 'text/xml', extra)
+            return (e.status, wire.encode_json_error(e.code, e.message), self._json_type(info),
+                    extra)
+        return (e.status, wire.encode_query_error(info.xmlns, e, rid), 'text/xml', extra)
 
 
 class _Routed(Exception):
