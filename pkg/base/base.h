@@ -86,7 +86,7 @@ struct plumb_err {
 void plumb_err_clear(struct plumb_err *e);
 /* Records code and message (printf-style) in e, if e is not NULL; returns code. */
 int plumb_err_set(struct plumb_err *e, int code, const char *fmt, ...) PLUMB_PRINTF(3, 4);
-int plumb_err_setv(struct plumb_err *e, int code, const char *fmt, va_list ap);
+int plumb_err_setv(struct plumb_err *e, int code, const char *fmt, va_list ap) PLUMB_PRINTF(3, 0);
 /* Same, adding strerror(errno) and keeping errno. */
 int plumb_err_sys(struct plumb_err *e, int code, const char *fmt, ...) PLUMB_PRINTF(3, 4);
 /* Bounded copy that always NUL-terminates; returns the length it would have liked. */
@@ -117,7 +117,7 @@ int plumb_buf_add(struct plumb_buf *b, const void *data, size_t n);
 int plumb_buf_adds(struct plumb_buf *b, const char *s);
 int plumb_buf_addch(struct plumb_buf *b, char c);
 int plumb_buf_addf(struct plumb_buf *b, const char *fmt, ...) PLUMB_PRINTF(2, 3);
-int plumb_buf_vaddf(struct plumb_buf *b, const char *fmt, va_list ap);
+int plumb_buf_vaddf(struct plumb_buf *b, const char *fmt, va_list ap) PLUMB_PRINTF(2, 0);
 void plumb_buf_truncate(struct plumb_buf *b, size_t len);
 /* Hands the malloc'd contents to the caller (free with free()); the buffer is left empty. */
 char *plumb_buf_detach(struct plumb_buf *b, size_t *len);
