@@ -278,7 +278,8 @@ int64_t plumb_aws_backoff_ms(int retry, double rand01);
 
 /*
  * Adaptive client-side rate limiter (one per service and region): a token bucket whose fill
- * rate is unlimited until the first throttle, then cut multiplicatively (x0.7) on every throttle
+ * rate is unlimited until the first throttle, then starts at 5/s and is cut multiplicatively
+ * (x0.7, at most once per 100 ms) on every throttle
  * and raised additively on success (+ max(0.5, rate/10) per second of successes, up to 2x the
  * rate at the last throttle, then unlimited again after 60 s without a throttle). Acquiring
  * reserves a token and returns how long the caller must wait before sending — the bucket may go
@@ -299,5 +300,89 @@ void plumb_aws_limiter_init(struct plumb_aws_limiter *l);
 int64_t plumb_aws_limiter_acquire(struct plumb_aws_limiter *l, int64_t now_ms);
 void plumb_aws_limiter_on_throttle(struct plumb_aws_limiter *l, int64_t now_ms);
 void plumb_aws_limiter_on_success(struct plumb_aws_limiter *l, int64_t now_ms);
+
+/* ---------------------------------------------------------------- the client */
+
+struct plumb_aws_opts {
+	const char *profile;            /* NULL: AWS_PROFILE / default */
+	const char *region;             /* NULL: AWS_REGION / AWS_DEFAULT_REGION / profile */
+	const struct plumb_clock *clock;/* NULL: the system clock */
+	int max_attempts;               /* 0: AWS_MAX_ATTEMPTS, else 3 */
+	int64_t throttle_deadline_ms;   /* throttled calls keep retrying this long; 0: 300000 */
+	uint64_t seed;                  /* jitter PRNG seed; 0: from the clock */
+	const struct plumb_aws_creds *creds; /* explicit credentials (provider "static") */
+};
+
+struct plumb_aws_stats {
+	uint64_t calls;        /* logical calls started */
+	uint64_t attempts;     /* HTTP attempts sent */
+	uint64_t retries;      /* attempts that were retries (any reason) */
+	uint64_t throttled;    /* throttled replies seen */
+	uint64_t transient;    /* 5xx / no-answer replies seen */
+	uint64_t failed;       /* calls that ended in an error */
+	uint64_t cred_fetches; /* credential fetches started */
+};
+
+struct plumb_aws_call;
+/*
+ * One (profile, region) session on a loop. Owns its credentials, the signing-key cache, the retry
+ * quota and one rate limiter per service; borrows the loop and the http client.
+ */
+struct plumb_aws {
+	uv_loop_t *loop;                      /* borrowed */
+	struct plumb_http *http;              /* borrowed; shared connection pool */
+	const struct plumb_clock *clock;      /* borrowed */
+	struct plumb_aws_profile profile;     /* parsed config files */
+	char region[32];                      /* resolved region */
+	char endpoint[PLUMB_AWS_NSERVICES][256]; /* base URL per service */
+	bool custom_endpoint[PLUMB_AWS_NSERVICES]; /* configured rather than public */
+	struct plumb_aws_sigv4_cache sigcache;/* signing keys */
+	struct plumb_aws_quota quota;         /* standard-mode retry quota */
+	struct plumb_aws_limiter limiter[PLUMB_AWS_NSERVICES]; /* adaptive, per service */
+	int max_attempts;                     /* standard-mode attempts */
+	int64_t throttle_deadline_ms;         /* see opts */
+	uint64_t rng;                         /* xorshift state for jitter */
+	struct plumb_aws_creds creds;         /* current credentials; secret never logged */
+	bool have_creds;                      /* creds valid (maybe near expiry) */
+	bool fetching;                        /* a credential fetch is running */
+	int creds_rc;                         /* result of the last fetch */
+	struct plumb_err creds_err;           /* its error */
+	void *plan;                           /* credential chain plan (creds.c) */
+	struct plumb_aws_call *live;          /* calls not yet finished */
+	struct plumb_aws_call *waiting;       /* calls waiting for credentials */
+	struct plumb_aws_stats stats;         /* counters */
+	bool closing;                         /* plumb_aws_close was called */
+};
+
+/* Resolves profile, region, endpoints and the credential chain (no network yet). */
+int plumb_aws_init(struct plumb_aws *a, uv_loop_t *loop, struct plumb_http *http,
+		   const struct plumb_aws_opts *opts, struct plumb_err *err);
+/* Cancels pending calls (callbacks run with PLUMB_ECANCELED); run the loop before freeing a. */
+void plumb_aws_close(struct plumb_aws *a);
+
+/*
+ * Result of a call. rc 0: reply is the parsed reply object (borrowed: json_incref to keep it).
+ * Otherwise reply is NULL and err says what failed (AWS fields filled for AWS errors, cls set).
+ */
+typedef void (*plumb_aws_cb)(int rc, json_t *reply, const struct plumb_err *err, void *data);
+
+/*
+ * Calls op with input (an object of AWS member names, borrowed: serialised before returning;
+ * NULL = {}). Retries, rate limiting and credential refresh happen inside. The callback runs
+ * exactly once, never from inside this function, unless this returns an error.
+ */
+int plumb_aws_call_start(struct plumb_aws *a, enum plumb_aws_op op, const json_t *input,
+			 plumb_aws_cb cb, void *data, struct plumb_err *err);
+/*
+ * Like plumb_aws_call_start, following NextToken / PaginationToken until the last page; the
+ * reply holds list_member concatenated over all pages (at most max_pages; 0 = 1000).
+ */
+int plumb_aws_paginate_start(struct plumb_aws *a, enum plumb_aws_op op, const json_t *input,
+			     const char *list_member, int max_pages, plumb_aws_cb cb, void *data,
+			     struct plumb_err *err);
+
+/* Makes sure credentials are loaded (fetching them if needed); cb gets NULL reply. */
+int plumb_aws_creds_start(struct plumb_aws *a, plumb_aws_cb cb, void *data,
+			  struct plumb_err *err);
 
 #endif

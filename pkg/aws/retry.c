@@ -1,0 +1,122 @@
+/*
+ * pkg/aws/retry.c — the retry policy as pure functions of time: the SDK standard-mode retry
+ * quota, full-jitter backoff, and the adaptive client-side rate limiter. No I/O, no clock reads:
+ * callers pass the time (from struct plumb_clock), so tests drive them on a fake clock.
+ *
+ * Limiter trade-off: botocore's adaptive mode uses CUBIC over a measured send rate; we take the
+ * simpler AIMD (x0.7 on throttle, additive raise on success) over a reservation-style token
+ * bucket. It converges to just under the service's rate within seconds and needs no rate
+ * measurement window; what we give up is CUBIC's faster probing back up after a long calm.
+ */
+#include "aws/aws.h"
+
+#include <math.h>
+
+#define LIMITER_MIN_RATE 0.5    /* tokens/s floor */
+#define LIMITER_BETA 0.7        /* multiplicative decrease */
+#define LIMITER_CALM_MS 60000   /* no throttle for this long: turn the limiter off */
+
+void plumb_aws_quota_init(struct plumb_aws_quota *q)
+{
+	q->tokens = PLUMB_AWS_QUOTA_MAX;
+}
+
+int plumb_aws_quota_acquire(struct plumb_aws_quota *q, bool timeout)
+{
+	int cost = timeout ? PLUMB_AWS_TIMEOUT_COST : PLUMB_AWS_RETRY_COST;
+	if (q->tokens < cost)
+		return 0;
+	q->tokens -= cost;
+	return cost;
+}
+
+void plumb_aws_quota_release(struct plumb_aws_quota *q, int last)
+{
+	q->tokens += last > 0 ? last : 1;
+	if (q->tokens > PLUMB_AWS_QUOTA_MAX)
+		q->tokens = PLUMB_AWS_QUOTA_MAX;
+}
+
+int64_t plumb_aws_backoff_ms(int retry, double rand01)
+{
+	double cap = 20.0;
+	double base = retry <= 1 ? 1.0 : (retry > 6 ? cap : pow(2.0, retry - 1));
+	if (base > cap)
+		base = cap;
+	if (rand01 < 0)
+		rand01 = 0;
+	if (rand01 >= 1)
+		rand01 = 0.999999;
+	return (int64_t)(rand01 * base * 1000.0);
+}
+
+void plumb_aws_limiter_init(struct plumb_aws_limiter *l)
+{
+	*l = (struct plumb_aws_limiter){ 0 };
+}
+
+static void refill(struct plumb_aws_limiter *l, int64_t now)
+{
+	if (now > l->last_fill_ms) {
+		l->tokens += l->rate * (double)(now - l->last_fill_ms) / 1000.0;
+		if (l->tokens > l->burst)
+			l->tokens = l->burst;
+	}
+	l->last_fill_ms = now;
+}
+
+int64_t plumb_aws_limiter_acquire(struct plumb_aws_limiter *l, int64_t now)
+{
+	if (!l->enabled)
+		return 0;
+	if (now - l->last_throttle_ms > LIMITER_CALM_MS) {
+		l->enabled = false; /* long calm: stop limiting */
+		return 0;
+	}
+	refill(l, now);
+	l->tokens -= 1.0;
+	if (l->tokens >= 0)
+		return 0;
+	return (int64_t)ceil(-l->tokens / l->rate * 1000.0);
+}
+
+void plumb_aws_limiter_on_throttle(struct plumb_aws_limiter *l, int64_t now)
+{
+	l->throttles++;
+	if (!l->enabled) {
+		/* first throttle: start from a modest rate; successes raise it from there */
+		l->enabled = true;
+		l->rate = 5.0;
+		l->tokens = 0;
+		l->last_fill_ms = now;
+	} else {
+		refill(l, now);
+		/* one cut per 100 ms: a burst of throttles from one window is one signal */
+		if (now - l->last_throttle_ms >= 100)
+			l->rate *= LIMITER_BETA;
+	}
+	if (l->rate < LIMITER_MIN_RATE)
+		l->rate = LIMITER_MIN_RATE;
+	l->burst = l->rate < 1 ? 1 : l->rate;
+	l->last_throttle_rate = l->rate;
+	l->last_throttle_ms = now;
+	l->last_raise_ms = now;
+}
+
+void plumb_aws_limiter_on_success(struct plumb_aws_limiter *l, int64_t now)
+{
+	if (!l->enabled)
+		return;
+	double dt = (double)(now - l->last_raise_ms) / 1000.0;
+	if (dt <= 0)
+		return;
+	double step = l->rate / 10.0;
+	if (step < 0.5)
+		step = 0.5;
+	l->rate += step * dt;
+	double ceiling = 2.0 * l->last_throttle_rate;
+	if (l->rate > ceiling)
+		l->rate = ceiling;
+	l->burst = l->rate < 1 ? 1 : l->rate;
+	l->last_raise_ms = now;
+}
