@@ -10,6 +10,7 @@
 static const struct plumb_command commands[] = {
 	{ "validate", "check manifests and print a summary or every error", plumb_cmd_validate },
 	{ "render", "print the fully expanded manifests as YAML", plumb_cmd_render },
+	{ "whoami", "show the AWS account, caller and region plumb would use", plumb_cmd_whoami },
 };
 
 static void usage(FILE *out)
