@@ -12,6 +12,7 @@ Module map (one concern each):
 - ``errors``     the ``AwsError`` exception and per-service error-code conventions
 - ``sigv4``      SigV4 verification with botocore's canonicaliser
 - ``accounts``   access keys: static credentials and STS-issued temporary credentials
+- ``shapes``     compiled, cached shape specs and Java-regex translation
 - ``validate``   input validation against a model shape (required, types, lengths, patterns, enums, ranges)
 - ``wire``       JSON / Query request decoding and JSON / XML reply encoding guided by the model
 - ``paging``     opaque pagination tokens

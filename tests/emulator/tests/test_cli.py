@@ -102,3 +102,19 @@ def test_aws_cli_round_trip(emu):
     res = json.loads(cli(emu, 'resourcegroupstaggingapi', 'get-resources').stdout)
     assert res['ResourceTagMappingList'] == []
     assert emu.counts()['sagemaker.DescribeEndpoint'] == 2
+
+
+def test_curl_aws_sigv4(emu):
+    """libcurl's own SigV4 signer (what a C client built on libcurl may use) is accepted."""
+    common = ['curl', '-sS', '--max-time', '10', '--aws-sigv4', 'aws:amz:us-east-1:sagemaker',
+              '--user', '%s:%s' % (client.ACCESS_KEY, client.SECRET_KEY),
+              '-H', 'Content-Type: application/x-amz-json-1.1', '-w', '\n%{http_code}']
+    p = subprocess.run(common + ['-H', 'X-Amz-Target: SageMaker.ListModels', '--data', '{}',
+                                 emu.url + '/'], capture_output=True, text=True, timeout=30)
+    body, status = p.stdout.rsplit('\n', 1)
+    assert (status, json.loads(body)) == ('200', {'Models': []})
+    p = subprocess.run(common[:-2] + ['-H', 'X-Amz-Target: SageMaker.ListModels', '--data', '{}',
+                                      '-H', 'X-Extra: 1', '-w', '%{http_code}',
+                                      emu.url + '/?x=1'],
+                       capture_output=True, text=True, timeout=30)
+    assert p.stdout.endswith('200')
