@@ -308,3 +308,56 @@ def test_timestamps_are_epoch_numbers(emu):
     assert r.status == 200
     d = sm_json(emu.url, 'DescribeModel', {'ModelName': 'm1'}).json
     assert isinstance(d['CreationTime'], float)
+
+
+def test_describe_shapes_of_less_common_configs(emu, sm):
+    """Serverless, data capture, shadow variants, async notifications: replies match the model."""
+    model(sm)
+    sm.create_endpoint_config(EndpointConfigName='sls', ProductionVariants=[{
+        'VariantName': 'v', 'ModelName': 'm1',
+        'ServerlessConfig': {'MemorySizeInMB': 2048, 'MaxConcurrency': 5,
+                             'ProvisionedConcurrency': 1}}])
+    sm.create_endpoint(EndpointName='sls', EndpointConfigName='sls')
+    config(sm, 'cap', DataCaptureConfig={'InitialSamplingPercentage': 50,
+                                          'DestinationS3Uri': 's3://b/capture',
+                                          'CaptureOptions': [{'CaptureMode': 'InputAndOutput'}]},
+           AsyncInferenceConfig={'ClientConfig': {'MaxConcurrentInvocationsPerInstance': 4},
+                                 'OutputConfig': {'S3OutputPath': 's3://b/o', 'NotificationConfig': {
+                                     'SuccessTopic': 'arn:aws:sns:us-east-1:123456789012:ok',
+                                     'IncludeInferenceResponseIn': ['SUCCESS_NOTIFICATION_TOPIC']}}})
+    sm.create_endpoint(EndpointName='cap', EndpointConfigName='cap')
+    config(sm, 'shadow', variants=[
+        {'VariantName': 'prod', 'ModelName': 'm1', 'InstanceType': 'ml.m5.large',
+         'InitialInstanceCount': 1, 'RoutingConfig': {'RoutingStrategy': 'RANDOM'}}],
+        ShadowProductionVariants=[{'VariantName': 'shadow', 'ModelName': 'm1',
+                                   'InstanceType': 'ml.m5.large', 'InitialInstanceCount': 1,
+                                   'InitialVariantWeight': 0.5}])
+    assert sm.describe_endpoint_config(EndpointConfigName='shadow')[
+        'ShadowProductionVariants'][0]['InitialVariantWeight'] == 0.5
+    settle(emu)
+    d = sm.describe_endpoint(EndpointName='sls')
+    assert d['ProductionVariants'][0]['CurrentServerlessConfig']['MemorySizeInMB'] == 2048
+    sm.update_endpoint_weights_and_capacities(EndpointName='sls', DesiredWeightsAndCapacities=[
+        {'VariantName': 'v', 'ServerlessUpdateConfig': {'MaxConcurrency': 10}}])
+    d = sm.describe_endpoint(EndpointName='sls')
+    assert d['ProductionVariants'][0]['DesiredServerlessConfig']['MaxConcurrency'] == 10
+    assert d['ProductionVariants'][0]['VariantStatus'][0]['Status'] == 'Updating'
+    d = sm.describe_endpoint(EndpointName='cap')
+    assert d['DataCaptureConfig']['CaptureStatus'] == 'Started'
+    assert d['AsyncInferenceConfig']['OutputConfig']['NotificationConfig']['SuccessTopic']
+    sm.update_endpoint(EndpointName='cap', EndpointConfigName='shadow',
+                       DeploymentConfig={'BlueGreenUpdatePolicy': {'TrafficRoutingConfiguration': {
+                           'Type': 'ALL_AT_ONCE', 'WaitIntervalInSeconds': 0}},
+                           'AutoRollbackConfiguration': {'Alarms': [{'AlarmName': 'a'}]}})
+    d = sm.describe_endpoint(EndpointName='cap')
+    assert d['PendingDeploymentSummary']['ProductionVariants'][0]['RoutingConfig'] == {
+        'RoutingStrategy': 'RANDOM'}
+    settle(emu)
+    d = sm.describe_endpoint(EndpointName='cap')
+    assert d['LastDeploymentConfig']['BlueGreenUpdatePolicy']['TrafficRoutingConfiguration'][
+        'Type'] == 'ALL_AT_ONCE'
+    with pytest.raises(ClientError):
+        sm.create_endpoint_config(EndpointConfigName='both', ProductionVariants=[{
+            'VariantName': 'v', 'ModelName': 'm1', 'InstanceType': 'ml.m5.large',
+            'InitialInstanceCount': 1, 'ServerlessConfig': {'MemorySizeInMB': 1024,
+                                                            'MaxConcurrency': 1}}])
