@@ -84,11 +84,113 @@ int main(int argc, char **argv)
 	return 64;
 }
 
-/* replaced by the real driver once the client exists */
+struct tally {
+	int done, ok;          /* callbacks run, successes */
+	json_t *errors;        /* code -> count */
+	json_t *last;          /* last reply */
+	json_t *last_error;    /* last error detail */
+};
+
+static void on_call(int rc, json_t *reply, const struct plumb_err *err, void *data)
+{
+	struct tally *t = data;
+	t->done++;
+	if (rc == 0) {
+		t->ok++;
+		json_decref(t->last);
+		t->last = json_incref(reply);
+		return;
+	}
+	const char *code = err && err->aws_code[0] ? err->aws_code : plumb_code_name(rc);
+	json_object_set_new(t->errors, code,
+			    json_integer(json_integer_value(json_object_get(t->errors, code)) + 1));
+	json_decref(t->last_error);
+	t->last_error = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "service", err ? err->service : "",
+				  "operation", err ? err->operation : "", "code", code, "status",
+				  err ? err->http_status : 0, "class",
+				  plumb_err_class_name(err ? err->cls : 0), "message", err ? err->msg : "");
+}
+
 int plumb__aws_tool_call(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "aws_tool call: not built yet\n");
-	return 1;
+	const char *service = NULL, *profile = NULL, *paginate = NULL;
+	int count = 1;
+	long conns = 0;
+	if (argc < 3) {
+		fprintf(stderr, "usage: aws_tool call OP JSON [--count N] [--service S] [--conns N] "
+				"[--profile P] [--paginate MEMBER]\n");
+		return 64;
+	}
+	for (int i = 3; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--count") == 0)
+			count = (int)strtol(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--service") == 0)
+			service = argv[i + 1];
+		else if (strcmp(argv[i], "--conns") == 0)
+			conns = strtol(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--profile") == 0)
+			profile = argv[i + 1];
+		else if (strcmp(argv[i], "--paginate") == 0)
+			paginate = argv[i + 1];
+	}
+	int op = plumb_aws_op_find(service, argv[1]);
+	if (op < 0) {
+		fprintf(stderr, "aws_tool: unknown operation %s\n", argv[1]);
+		return 64;
+	}
+	json_error_t je;
+	json_t *input = json_loads(argv[2], 0, &je);
+	if (!input) {
+		fprintf(stderr, "aws_tool: bad input json: %s\n", je.text);
+		return 64;
+	}
+	uv_loop_t loop;
+	struct plumb_http http;
+	struct plumb_aws aws;
+	struct plumb_err err;
+	struct tally t = { 0 };
+	t.errors = json_object();
+	plumb_err_clear(&err);
+	uv_loop_init(&loop);
+	struct plumb_http_opts ho = { .max_host_conns = conns };
+	struct plumb_aws_opts ao = { .profile = profile };
+	if (plumb_http_init(&http, &loop, &ho, &err) || plumb_aws_init(&aws, &loop, &http, &ao, &err)) {
+		fprintf(stderr, "aws_tool: %s\n", err.msg);
+		return 1;
+	}
+	int64_t t0 = plumb_clock_mono_ms(&plumb_clock_system);
+	for (int i = 0; i < count; i++) {
+		int rc = paginate ? plumb_aws_paginate_start(&aws, op, input, paginate, 0, on_call, &t, &err)
+				  : plumb_aws_call_start(&aws, op, input, on_call, &t, &err);
+		if (rc) {
+			fprintf(stderr, "aws_tool: start: %s\n", err.msg);
+			return 1;
+		}
+	}
+	while (t.done < count)
+		uv_run(&loop, UV_RUN_ONCE);
+	int64_t ms = plumb_clock_mono_ms(&plumb_clock_system) - t0;
+	json_t *out = json_pack(
+		"{s:i, s:i, s:O, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:O?, s:O?}",
+		"count", count, "ok", t.ok, "errors", t.errors, "elapsed_ms", (json_int_t)ms,
+		"http_connects", (json_int_t)http.stats.connects, "http_requests",
+		(json_int_t)http.stats.started, "http_max_in_flight", (json_int_t)http.stats.max_in_flight,
+		"attempts", (json_int_t)aws.stats.attempts, "retries", (json_int_t)aws.stats.retries,
+		"throttled", (json_int_t)aws.stats.throttled, "transient", (json_int_t)aws.stats.transient,
+		"provider", plumb_aws_provider_name(aws.creds.provider), "region", aws.region,
+		"endpoint", aws.endpoint[plumb_aws_op_service(op)], "last_reply", t.last, "last_error",
+		t.last_error);
+	char *s = json_dumps(out, JSON_COMPACT);
+	printf("%s\n", s);
+	free(s);
+	json_decref(out);
+	plumb_aws_close(&aws);
+	plumb_http_close(&http);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	json_decref(t.errors);
+	json_decref(t.last);
+	json_decref(t.last_error);
+	json_decref(input);
+	return t.ok == count ? 0 : 1;
 }
