@@ -39,13 +39,16 @@ def page(op, items, key, token, size, reverse=False):
     if token:
         last = _decode(op, token)
         last = tuple(last) if isinstance(last, list) else last
-        for i, item in enumerate(ordered):
-            k = key(item)
-            if (k < last) if reverse else (k > last):
-                start = i
-                break
-        else:
-            start = len(ordered)
+        try:
+            for i, item in enumerate(ordered):
+                k = key(item)
+                if (k < last) if reverse else (k > last):
+                    start = i
+                    break
+            else:
+                start = len(ordered)
+        except TypeError:  # a forged token whose key does not compare with ours
+            raise BadToken(token)
     chunk = ordered[start:start + size]
     nxt = None
     if start + size < len(ordered):
