@@ -104,6 +104,8 @@ int plumb_aws_init(struct plumb_aws *a, uv_loop_t *loop, struct plumb_http *http
 		plumb_strlcpy(a->region, o.region, sizeof(a->region));
 	else
 		plumb_aws_region_resolve(&a->profile, a->region, sizeof(a->region));
+	/* the credential plan first: a missing profile is the error to show */
+	rc = plumb__aws_creds_plan(a, o.creds, err);
 	for (int s = 0; s < PLUMB_AWS_NSERVICES && !rc; s++)
 		rc = plumb_aws_endpoint_resolve(&a->profile, (enum plumb_aws_service)s, a->region,
 						a->endpoint[s], sizeof(a->endpoint[s]),
@@ -111,9 +113,8 @@ int plumb_aws_init(struct plumb_aws *a, uv_loop_t *loop, struct plumb_http *http
 	if (!rc && !a->region[0])
 		rc = plumb_err_set(err, PLUMB_ECONFIG,
 				   "no region: set AWS_REGION or a region in the profile");
-	if (!rc)
-		rc = plumb__aws_creds_plan(a, o.creds, err);
 	if (rc) {
+		plumb__aws_creds_release(a);
 		plumb_aws_profile_release(&a->profile);
 		return rc;
 	}
