@@ -781,6 +781,47 @@ START_TEST(defaults_apply)
 }
 END_TEST
 
+/* A shorthand and the full form it stands for are one spec: switching between them must not
+ * look like a change. */
+START_TEST(shorthand_hashes_like_full_form)
+{
+	struct plumb_manifest_set a, b;
+	load(&a, REALTIME_STACK "---\n"
+		 "apiVersion: plumb/v1\nkind: ScalableTarget\nmetadata:\n  name: ranker\nspec:\n"
+		 "  endpointRef: ranker\n  variantName: primary\n  minCapacity: 1\n  maxCapacity: 4\n"
+		 "  policies:\n    - name: inv\n"
+		 "      expression: \"SageMakerVariantInvocationsPerInstance = 1000\"\n"
+		 "      scaleInCooldown: 10m\n---\n"
+		 "apiVersion: plumb/v1\nkind: Alarm\nmetadata:\n  name: x\nspec:\n"
+		 "  endpointRef: ranker\n  variantName: primary\n"
+		 "  expression: \"Invocation5XXErrors average >= 10\"\n");
+	load(&b, REALTIME_STACK "---\n"
+		 "apiVersion: plumb/v1\nkind: ScalableTarget\nmetadata:\n  name: ranker\nspec:\n"
+		 "  resourceId: endpoint/ranker/variant/primary\n  minCapacity: 1\n  maxCapacity: 4\n"
+		 "  policies:\n    - name: inv\n      policyType: TargetTrackingScaling\n"
+		 "      targetTrackingScalingPolicyConfiguration:\n"
+		 "        targetValue: 1000\n        scaleInCooldown: 600\n"
+		 "        predefinedMetricSpecification:\n"
+		 "          predefinedMetricType: SageMakerVariantInvocationsPerInstance\n---\n"
+		 "apiVersion: plumb/v1\nkind: Alarm\nmetadata:\n  name: x\nspec:\n"
+		 "  namespace: AWS/SageMaker\n  metricName: Invocation5XXErrors\n  statistic: Average\n"
+		 "  dimensions:\n    - {name: EndpointName, value: ranker}\n"
+		 "    - {name: VariantName, value: primary}\n"
+		 "  period: 1m\n  evaluationPeriods: 1\n  threshold: 10\n"
+		 "  comparisonOperator: GreaterThanOrEqualToThreshold\n");
+	expect_clean(&a);
+	expect_clean(&b);
+	ck_assert_str_eq(must_find(&a, PLUMB_KIND_SCALABLE_TARGET, "ranker")->hash,
+			 must_find(&b, PLUMB_KIND_SCALABLE_TARGET, "ranker")->hash);
+	ck_assert_str_eq(must_find(&a, PLUMB_KIND_SCALING_POLICY, "ranker/inv")->hash,
+			 must_find(&b, PLUMB_KIND_SCALING_POLICY, "ranker/inv")->hash);
+	ck_assert_str_eq(must_find(&a, PLUMB_KIND_ALARM, "x")->hash,
+			 must_find(&b, PLUMB_KIND_ALARM, "x")->hash);
+	plumb_manifest_release(&a);
+	plumb_manifest_release(&b);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ lints */
 
 static const struct {
@@ -985,6 +1026,64 @@ START_TEST(render_diags_quotes_source)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ known bugs
+ *
+ * Failing tests for bugs in pkg/manifest, kept out of the suite (see manifest_suite) until the
+ * lead fixes them (see the end of manifest_suite). */
+
+/* parse.c walk_scalar reads integers with strtoll(v, NULL, 0): a leading 0 makes C octal, so
+ * YAML 1.2 core decimal "060" becomes 48 and "08" becomes 0 (then "08 must be at least 1"). */
+START_TEST(bug_leading_zero_integer_read_as_c_octal)
+{
+	struct plumb_manifest_set set;
+	load(&set, ALARM_HEAD "  namespace: AWS/SageMaker\n  metricName: Invocations\n"
+			      "  statistic: Sum\n  period: 060\n  evaluationPeriods: 08\n"
+			      "  threshold: 1\n  comparisonOperator: GreaterThanThreshold\n");
+	expect_clean(&set);
+	json_t *s = must_find(&set, PLUMB_KIND_ALARM, "a")->spec;
+	ck_assert_int_eq(json_integer_value(jget(s, "Period")), 60);
+	ck_assert_int_eq(json_integer_value(jget(s, "EvaluationPeriods")), 8);
+	plumb_manifest_release(&set);
+}
+END_TEST
+
+/* parse.c walk_scalar, PLUMB_T_DOUBLE: an integer the scanner accepts as YAML 1.2 octal ("0o17")
+ * goes through strtod, which stops at the "o": the threshold silently becomes 0. */
+START_TEST(bug_octal_for_number_field_becomes_zero)
+{
+	struct plumb_manifest_set set;
+	load(&set, ALARM_HEAD "  namespace: AWS/SageMaker\n  metricName: Invocations\n"
+			      "  statistic: Sum\n  period: 60\n  evaluationPeriods: 1\n"
+			      "  threshold: 0o17\n  comparisonOperator: GreaterThanThreshold\n");
+	expect_clean(&set);
+	json_t *s = must_find(&set, PLUMB_KIND_ALARM, "a")->spec;
+	ck_assert_double_eq(json_number_value(jget(s, "Threshold")), 15.0);
+	plumb_manifest_release(&set);
+}
+END_TEST
+
+/* parse.c key_ok compares each key with every earlier key of its mapping, outside the node
+ * budget: a 0.8 MB file with one 60,000-key mapping takes ~12 s, a 16 MiB one over an hour. */
+START_TEST(bug_duplicate_key_check_is_quadratic)
+{
+	struct plumb_buf b = PLUMB_BUF_INIT;
+	plumb_buf_adds(&b, "apiVersion: plumb/v1\nkind: Topic\nmetadata:\n  name: t\n"
+			   "  annotations:\n");
+	for (int i = 0; i < 60000; i++)
+		plumb_buf_addf(&b, "    k%d: v\n", i);
+	plumb_buf_adds(&b, "spec: {}\n");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct plumb_manifest_set set;
+	load_n(&set, b.buf, b.len);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(secs < 2.0, "60,000 keys took %.2f s", secs);
+	plumb_manifest_release(&set);
+	plumb_buf_release(&b);
+}
+END_TEST
+
 Suite *manifest_suite(void)
 {
 	Suite *s = suite_create("manifest");
@@ -1003,11 +1102,23 @@ Suite *manifest_suite(void)
 	tcase_add_loop_test(tc, alarm_expression_table, 0, (int)PLUMB_ARRAY_LEN(alarm_exprs));
 	tcase_add_test(tc, scale_to_zero_expands);
 	tcase_add_test(tc, defaults_apply);
+	tcase_add_test(tc, shorthand_hashes_like_full_form);
 	tcase_add_loop_test(tc, lint_table, 0, (int)PLUMB_ARRAY_LEN(lints));
 	tcase_add_test(tc, dependency_order);
 	tcase_add_test(tc, render_yaml_reparses);
 	tcase_add_test(tc, report_json_lists_errors);
 	tcase_add_test(tc, render_diags_quotes_source);
 	suite_add_tcase(s, tc);
+
+	/* Failing on purpose until pkg/manifest is fixed, so left out of `make unit`; run them
+	 * with PLUMB_KNOWN_BUGS=1 CK_RUN_SUITE=manifest CK_RUN_CASE=known_bugs. */
+	if (getenv("PLUMB_KNOWN_BUGS")) {
+		TCase *bugs = tcase_create("known_bugs");
+		tcase_set_timeout(bugs, 120);
+		tcase_add_test(bugs, bug_leading_zero_integer_read_as_c_octal);
+		tcase_add_test(bugs, bug_octal_for_number_field_becomes_zero);
+		tcase_add_test(bugs, bug_duplicate_key_check_is_quadratic);
+		suite_add_tcase(s, bugs);
+	}
 	return s;
 }
