@@ -5,7 +5,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import config, error_of, settle, stack
+from emu_helpers import config, error_of, settle, stack
 
 NS = 'sagemaker'
 DIM = 'sagemaker:variant:DesiredInstanceCount'

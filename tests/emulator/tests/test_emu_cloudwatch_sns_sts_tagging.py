@@ -7,7 +7,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import error_of, model, query, signed
+from emu_helpers import error_of, model, query, signed
 
 ALARM = dict(MetricName='m', Namespace='AWS/SageMaker', Statistic='Average', Period=60,
              EvaluationPeriods=2, Threshold=1.0, ComparisonOperator='GreaterThanThreshold')

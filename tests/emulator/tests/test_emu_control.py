@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from helpers import model, sm_json
+from emu_helpers import model, sm_json
 
 
 def _raw(emu, method, route, body=None):

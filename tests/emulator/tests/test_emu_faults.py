@@ -5,7 +5,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from helpers import error_of, query
+from emu_helpers import error_of, query
 
 
 def _timed(fn):

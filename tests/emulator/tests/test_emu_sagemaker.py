@@ -5,7 +5,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import config, error_of, model, settle, sm_json, stack
+from emu_helpers import config, error_of, model, settle, sm_json, stack
 
 ARN = 'arn:aws:sagemaker:us-east-1:123456789012:'
 

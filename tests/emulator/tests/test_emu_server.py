@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import client
-from helpers import JSON11, signed
+from emu_helpers import JSON11, signed
 
 
 def test_keep_alive_many_requests_one_connection(emu):

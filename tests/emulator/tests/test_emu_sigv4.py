@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 import client
 from awsemu import accounts, sigv4
-from helpers import query, signed, sm_json
+from emu_helpers import query, signed, sm_json
 
 STS_V = '2011-06-15'
 CW_V = '2010-08-01'
@@ -113,7 +113,7 @@ def test_wrong_scope_service_region(emu):
 def test_scope_date_mismatch(emu):
     good = sm_json(emu.url, 'ListEndpoints', {})
     assert good.status == 200
-    import helpers
+    import emu_helpers as helpers
     from botocore.auth import SigV4Auth
 
     class OtherDate(SigV4Auth):

@@ -3,7 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
-from helpers import error_of, query, signed, sm_json
+from emu_helpers import error_of, query, signed, sm_json
 
 CW_V = '2010-08-01'
 
