@@ -234,6 +234,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         extra = {'x-amzn-RequestId': rid}
         extra.update(e.headers)
         if protocol == 'json':
+            extra['x-amzn-ErrorType'] = e.code
             if info.protocol == 'query':  # CloudWatch over JSON (awsQueryCompatible)
                 extra['x-amzn-query-error'] = '%s;%s' % (e.code,
                                                          'Sender' if e.sender else 'Receiver')

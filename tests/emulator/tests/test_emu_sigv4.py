@@ -55,6 +55,7 @@ def test_bad_signature(emu):
     bad = Credentials(client.ACCESS_KEY, 'wrong-secret')
     r = sm_json(emu.url, 'ListEndpoints', {}, creds=bad)
     assert (r.status, r.json['__type']) == (400, 'InvalidSignatureException')
+    assert r.headers['x-amzn-errortype'] == 'InvalidSignatureException'
     assert 'signature we calculated does not match' in r.json['message']
     r = query(emu.url, 'sts', 'GetCallerIdentity', STS_V, creds=bad)
     assert r.status == 403 and '<Code>SignatureDoesNotMatch</Code>' in r.text
