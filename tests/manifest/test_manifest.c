@@ -1062,6 +1062,21 @@ START_TEST(bug_octal_for_number_field_becomes_zero)
 }
 END_TEST
 
+/* resolve.c expand_alarm: a member written but refused by the parser (out of range) is dropped
+ * from the spec, and then reported a second time as "missing required field": one mistake,
+ * two errors, the second one wrong. */
+START_TEST(bug_invalid_member_also_reported_missing)
+{
+	struct plumb_manifest_set set;
+	load(&set, ALARM_HEAD "  namespace: AWS/SageMaker\n  metricName: Invocations\n"
+			      "  statistic: Sum\n  period: 60\n  evaluationPeriods: 0\n"
+			      "  threshold: 1\n  comparisonOperator: GreaterThanThreshold\n");
+	ck_assert_msg(plumb_manifest_errors(&set) == 1, "want one error:%s", diags_text(&set));
+	expect_diag(&set, 10, 22, "spec.evaluationPeriods", "0 must be at least 1");
+	plumb_manifest_release(&set);
+}
+END_TEST
+
 /* parse.c key_ok compares each key with every earlier key of its mapping, outside the node
  * budget: a 0.8 MB file with one 60,000-key mapping takes ~12 s, a 16 MiB one over an hour. */
 START_TEST(bug_duplicate_key_check_is_quadratic)
@@ -1117,6 +1132,7 @@ Suite *manifest_suite(void)
 		tcase_set_timeout(bugs, 120);
 		tcase_add_test(bugs, bug_leading_zero_integer_read_as_c_octal);
 		tcase_add_test(bugs, bug_octal_for_number_field_becomes_zero);
+		tcase_add_test(bugs, bug_invalid_member_also_reported_missing);
 		tcase_add_test(bugs, bug_duplicate_key_check_is_quadratic);
 		suite_add_tcase(s, bugs);
 	}
