@@ -371,13 +371,14 @@ static const struct {
 	  MODEL_DOC "---\napiVersion: plumb/v1\nkind: Model\nmetadata:\n  name: Ranker\nspec:\n"
 		    "  executionRoleArn: " ROLE "\n", 0, 13, 9, "metadata.name",
 	  "duplicate name: Model \"Ranker\" is also defined at test.yaml:1" },
+	/* a reserved tag is reported at its key, the part that is wrong */
 	{ "reserved tag",
 	  "apiVersion: plumb/v1\nkind: Model\nmetadata:\n  name: ranker\n  tags:\n"
-	  "    plumb:owner: me\nspec:\n  executionRoleArn: " ROLE "\n", 0, 6, 18,
+	  "    plumb:owner: me\nspec:\n  executionRoleArn: " ROLE "\n", 0, 6, 5,
 	  "metadata.tags.plumb:owner", "tag key \"plumb:owner\" is reserved" },
 	{ "reserved tag, aws: in Defaults",
 	  "apiVersion: plumb/v1\nkind: Defaults\nmetadata:\n  name: org\nspec:\n  tags:\n"
-	  "    AWS:cost: x\n", 0, 7, 15, "spec.tags.AWS:cost", "tag key \"AWS:cost\" is reserved" },
+	  "    AWS:cost: x\n", 0, 7, 5, "spec.tags.AWS:cost", "tag key \"AWS:cost\" is reserved" },
 	{ "name overflow after the hash suffix",
 	  "apiVersion: plumb/v1\nkind: Model\nmetadata:\n"
 	  "  name: a234567890123456789012345678901234567890123456789012345\n"
