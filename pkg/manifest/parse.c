@@ -361,9 +361,26 @@ static bool key_ok(struct walk *w, yaml_node_t *map, yaml_node_pair_t *pair, yam
 	return true;
 }
 
+/* Duplicate keys are found by comparing with earlier keys; bounding a mapping's size bounds
+ * that at MAX_KEYS^2/2 comparisons, where a hash set per mapping would cost more for the
+ * small mappings that are all real manifests have. */
+#define MAX_KEYS 1000
+
+static bool too_many_keys(struct walk *w, yaml_node_t *n)
+{
+	size_t count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (count <= MAX_KEYS)
+		return false;
+	werr(w, n, "too many items: a mapping here holds at most %d keys, found %zu", MAX_KEYS,
+	     count);
+	return true;
+}
+
 static json_t *walk_struct(struct walk *w, const struct plumb_shape *s, yaml_node_t *n)
 {
 	json_t *obj = json_object();
+	if (too_many_keys(w, n))
+		return obj;
 	bool seen[512] = { false };
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(w->y, p->key);
@@ -378,8 +395,11 @@ static json_t *walk_struct(struct walk *w, const struct plumb_shape *s, yaml_nod
 		seen[m - s->members] = true;
 		size_t mark = path_push_key(w, m->name);
 		plumb__loc_put(w->set, w->doc, w->path.buf, node_loc(w, v));
+		/* a rejected value stays as null: reported once, never again as "missing" */
 		json_t *jv = walk_value(w, m->shape, m->flags, v);
-		if (jv) {
+		if (!jv)
+			jv = json_null();
+		{
 			if (m->aws) {
 				json_object_set_new(obj, m->aws, jv);
 			} else {
@@ -424,6 +444,8 @@ static bool string_ok(struct walk *w, const struct plumb_shape *s, yaml_node_t *
 static json_t *walk_map(struct walk *w, const struct plumb_shape *s, yaml_node_t *n)
 {
 	json_t *obj = json_object();
+	if (too_many_keys(w, n))
+		return obj;
 	size_t count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	if (s->min >= 0 && count < (size_t)s->min)
 		werr(w, n, "too few items: at least %lld, found %zu", (long long)s->min, count);
@@ -439,7 +461,7 @@ static json_t *walk_map(struct walk *w, const struct plumb_shape *s, yaml_node_t
 			plumb_buf_truncate(&w->path, mark);
 			continue;
 		}
-		record_loc(w, v);
+		record_loc(w, k); /* what resolve.c says of a map entry (reserved tag) is about its key */
 		json_t *jv = walk_value(w, s->item, 0, v);
 		if (jv)
 			json_object_set_new(obj, sval(k), jv);
@@ -540,10 +562,14 @@ static json_t *walk_scalar(struct walk *w, const struct plumb_shape *s, unsigned
 			}
 			iv = secs;
 		} else if (t == SC_INT) {
+			/* YAML 1.2: decimal unless written 0x.. or 0o.. (a leading 0 is not octal) */
 			errno = 0;
-			iv = strtoll(v, NULL, 0);
-			if (strncmp(v, "0o", 2) == 0)
+			if (strncmp(v, "0x", 2) == 0)
+				iv = strtoll(v + 2, NULL, 16);
+			else if (strncmp(v, "0o", 2) == 0)
 				iv = strtoll(v + 2, NULL, 8);
+			else
+				iv = strtoll(v, NULL, 10);
 			if (errno) {
 				werr(w, n, "%s is out of range", v);
 				return NULL;
@@ -562,6 +588,8 @@ static json_t *walk_scalar(struct walk *w, const struct plumb_shape *s, unsigned
 		if (t != SC_INT && t != SC_FLOAT)
 			return type_error(w, s, flags, n);
 		double d = strtod(v, NULL);
+		if (t == SC_INT && (strncmp(v, "0x", 2) == 0 || strncmp(v, "0o", 2) == 0))
+			d = (double)strtoll(v + 2, NULL, v[1] == 'x' ? 16 : 8);
 		if (!isfinite(d)) {
 			werr(w, n, "%s is not a finite number", v);
 			return NULL;
@@ -586,21 +614,29 @@ static json_t *walk_scalar(struct walk *w, const struct plumb_shape *s, unsigned
 /* An alarm action written as {topicRef: NAME} or {policyRef: TARGET/POLICY}. */
 static json_t *walk_action_ref(struct walk *w, yaml_node_t *n)
 {
-	size_t count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-	if (count != 1) {
-		werr(w, n, "an action reference holds exactly one of topicRef or policyRef");
+	yaml_node_t *k = NULL, *v = NULL;
+	size_t found = 0;
+	bool bad = false;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *pk = yaml_document_get_node(w->y, p->key);
+		if (!key_ok(w, n, p, pk))
+			continue;
+		if (strcmp(sval(pk), "topicRef") != 0 && strcmp(sval(pk), "policyRef") != 0) {
+			werr(w, pk, "unknown field \"%s\" (an action reference is {topicRef: NAME} or "
+				    "{policyRef: TARGET/POLICY})", sval(pk));
+			bad = true;
+			continue;
+		}
+		found++;
+		k = pk;
+		v = yaml_document_get_node(w->y, p->value);
+	}
+	if (found != 1 || !k || !v) {
+		if (!bad)
+			werr(w, n, "an action reference holds exactly one of topicRef or policyRef");
 		return NULL;
 	}
-	yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	yaml_node_t *k = yaml_document_get_node(w->y, p->key);
-	yaml_node_t *v = yaml_document_get_node(w->y, p->value);
-	if (!k || !v || k->type != YAML_SCALAR_NODE)
-		return NULL;
 	const char *key = sval(k);
-	if (strcmp(key, "topicRef") != 0 && strcmp(key, "policyRef") != 0) {
-		werr(w, k, "unknown field \"%s\" (an action reference is topicRef or policyRef)", key);
-		return NULL;
-	}
 	size_t mark = path_push_key(w, key);
 	record_loc(w, v);
 	json_t *out = NULL;
@@ -608,7 +644,7 @@ static json_t *walk_action_ref(struct walk *w, yaml_node_t *n)
 		werr(w, v, "expected a string, found %s", found_name(v));
 	} else if (key[0] == 'p' && !strchr(sval(v), '/')) {
 		werr(w, v, "policyRef \"%s\" does not match TARGET/POLICY", sval(v));
-	} else {
+	} else if (!bad) {
 		char pk[32];
 		snprintf(pk, sizeof(pk), "plumb:%s", key);
 		out = json_pack("{ss}", pk, sval(v));
@@ -665,6 +701,8 @@ static void walk_document(struct walk *w, yaml_node_t *root)
 	struct plumb_manifest_set *set = w->set;
 	struct plumb__doc *d = w->doc;
 	yaml_node_t *kind = NULL, *api = NULL, *meta = NULL, *spec = NULL;
+	if (too_many_keys(w, root))
+		return;
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = yaml_document_get_node(w->y, p->key);

@@ -59,6 +59,7 @@ struct res_doc {
 	struct plumb_resource *endpoint; /* ScalableTarget, Alarm: the endpoint referred to */
 	const char *variant;       /* ScalableTarget, Alarm: the variant name */
 	const char *ep_name;       /* ScalableTarget: endpoint name (physical), from ref or id */
+	bool scale_to_zero;        /* ScalableTarget: minCapacity 0 came from scaleToZero */
 	int mark;                  /* ordering: 0 unvisited, 1 on the path, 2 done */
 	size_t seq;                /* creation order, for a stable final order */
 };
@@ -642,6 +643,7 @@ static void expand_scale_to_zero(struct ctx *c, struct plumb_resource *r, json_t
 		err_at(c, d, "spec.minCapacity", "minCapacity must be 0 with scaleToZero (or leave it "
 						 "out)");
 	json_object_set_new(r->spec, "MinCapacity", json_integer(0));
+	rd->scale_to_zero = true;
 	if (!rd->ep_name || !rd->endpoint) {
 		err_at(c, d, "spec.scaleToZero", "scaleToZero needs endpointRef and variantName");
 		return;
@@ -937,7 +939,12 @@ static void lint(struct ctx *c)
 			int async = endpoint_async(rd->endpoint, NULL);
 			if (!min || json_integer_value(min) != 0 || async < 0)
 				continue;
-			if (async == 0)
+			if (async == 0 && rd->scale_to_zero)
+				err_at(c, rd->doc, "spec.scaleToZero",
+				       "scaleToZero works only for asynchronous endpoints: Endpoint \"%s\" "
+				       "has no asyncInferenceConfig, and real-time variants need at least one "
+				       "instance", rd->endpoint->name);
+			else if (async == 0)
 				err_at(c, rd->doc, "spec.minCapacity",
 				       "minCapacity 0 works only for asynchronous endpoints: Endpoint \"%s\" "
 				       "has no asyncInferenceConfig, so it can never scale to zero",
@@ -1066,6 +1073,12 @@ int plumb_manifest_finish(struct plumb_manifest_set *set)
 			if (plumb_kind_info(r->kind)->immutable)
 				set_physical(&c, r);
 		}
+	}
+	for (size_t i = 0; i < set->resources.len; i++) {
+		struct plumb_resource *r = set->resources.items[i];
+		if (r->kind == PLUMB_KIND_ENDPOINT && !json_object_get(r->spec, "EndpointConfigName"))
+			err_at(&c, doc_of(r), "spec", "missing required field \"endpointConfigRef\" (or "
+						      "endpointConfigName)");
 	}
 	lint(&c);
 	order(&c);

@@ -48,20 +48,6 @@ HUGE_BYTES = 20 * 1024 * 1024
 # Fixtures where `plumb validate` and the fixture disagree today, with the reason. Each is a
 # reported validator issue; remove the entry when it is fixed (the test then runs normally).
 KNOWN_MISMATCHES = {
-    "invalid/missing-endpoint-config.yaml":
-        "plumb accepts an Endpoint whose spec has neither endpointConfigRef nor endpointConfigName",
-    "invalid/reserved-tag-plumb.yaml":
-        "plumb reports a reserved tag key at the tag's value; keys are reported at the key elsewhere",
-    "invalid/reserved-tag-aws.yaml":
-        "plumb reports a reserved tag key at the tag's value; keys are reported at the key elsewhere",
-    "invalid/reserved-tag-defaults.yaml":
-        "plumb reports a reserved tag key at the tag's value; keys are reported at the key elsewhere",
-    "invalid/unknown-field-action-ref.yaml":
-        "plumb says 'an action reference holds exactly one of topicRef or policyRef' at the item "
-        "instead of unknown field \"region\" at the key",
-    "invalid/lint-scale-to-zero-realtime.yaml":
-        "plumb reports scaleToZero on a real-time endpoint as 'minCapacity 0 ...' at the start of "
-        "spec; the user wrote scaleToZero, not minCapacity",
 }
 
 

@@ -1126,16 +1126,13 @@ Suite *manifest_suite(void)
 	tcase_add_test(tc, render_diags_quotes_source);
 	suite_add_tcase(s, tc);
 
-	/* Failing on purpose until pkg/manifest is fixed, so left out of `make unit`; run them
-	 * with PLUMB_KNOWN_BUGS=1 CK_RUN_SUITE=manifest CK_RUN_CASE=known_bugs. */
-	if (getenv("PLUMB_KNOWN_BUGS")) {
-		TCase *bugs = tcase_create("known_bugs");
-		tcase_set_timeout(bugs, 120);
-		tcase_add_test(bugs, bug_leading_zero_integer_read_as_c_octal);
-		tcase_add_test(bugs, bug_octal_for_number_field_becomes_zero);
-		tcase_add_test(bugs, bug_invalid_member_also_reported_missing);
-		tcase_add_test(bugs, bug_duplicate_key_check_is_quadratic);
-		suite_add_tcase(s, bugs);
-	}
+	/* regressions: each failed before its fix in pkg/manifest/parse.c */
+	TCase *bugs = tcase_create("regressions");
+	tcase_set_timeout(bugs, 120);
+	tcase_add_test(bugs, bug_leading_zero_integer_read_as_c_octal);
+	tcase_add_test(bugs, bug_octal_for_number_field_becomes_zero);
+	tcase_add_test(bugs, bug_invalid_member_also_reported_missing);
+	tcase_add_test(bugs, bug_duplicate_key_check_is_quadratic);
+	suite_add_tcase(s, bugs);
 	return s;
 }
