@@ -688,16 +688,33 @@ static void expand_scale_to_zero(struct ctx *c, struct plumb_resource *r, json_t
 	set_physical(c, a);
 }
 
+/* Reads the endpointRef/variantName pair that ScalableTarget and Alarm share; the variant is
+ * copied (its spec member is deleted later) and a dangling reference is reported here. */
+static struct plumb_resource *endpoint_ref(struct ctx *c, struct plumb_resource *r,
+					   const char **ep, const char **variant)
+{
+	json_t *s = r->spec;
+	*ep = json_string_value(json_object_get(s, "plumb:endpointRef"));
+	*variant = json_string_value(json_object_get(s, "plumb:variantName"));
+	if (*variant)
+		*variant = plumb_arena_strdup(&c->set->arena, *variant);
+	if (!*ep)
+		return NULL;
+	struct plumb_resource *e = plumb_manifest_find(c->set, PLUMB_KIND_ENDPOINT, *ep);
+	if (!e)
+		err_at(c, doc_of(r), "spec.endpointRef",
+		       "Endpoint \"%s\" referenced here does not exist", *ep);
+	return e;
+}
+
 static void expand_target(struct ctx *c, struct plumb_resource *r)
 {
 	struct res_doc *rd = (struct res_doc *)r;
 	struct plumb__doc *d = rd->doc;
 	json_t *s = r->spec;
-	const char *ep = json_string_value(json_object_get(s, "plumb:endpointRef"));
-	const char *variant = json_string_value(json_object_get(s, "plumb:variantName"));
+	const char *ep, *variant;
+	struct plumb_resource *e = endpoint_ref(c, r, &ep, &variant);
 	const char *rid = json_string_value(json_object_get(s, "ResourceId"));
-	if (variant) /* the spec member is deleted below; keep the name */
-		variant = plumb_arena_strdup(&c->set->arena, variant);
 	if (ep && rid)
 		err_at(c, d, "spec.endpointRef", "give endpointRef or resourceId, not both");
 	else if (!ep && !rid)
@@ -709,11 +726,7 @@ static void expand_target(struct ctx *c, struct plumb_resource *r)
 	if (variant && !ep)
 		err_at(c, d, "spec.variantName", "variantName goes with endpointRef");
 	if (ep) {
-		struct plumb_resource *e = plumb_manifest_find(c->set, PLUMB_KIND_ENDPOINT, ep);
-		if (!e) {
-			err_at(c, d, "spec.endpointRef", "Endpoint \"%s\" referenced here does not exist",
-			       ep);
-		} else {
+		if (e) {
 			add_dep(r, e);
 			rd->endpoint = e;
 			rd->ep_name = e->physical;
@@ -761,21 +774,15 @@ static void expand_alarm(struct ctx *c, struct plumb_resource *r)
 	struct res_doc *rd = (struct res_doc *)r;
 	struct plumb__doc *d = rd->doc;
 	json_t *s = r->spec;
-	const char *ep = json_string_value(json_object_get(s, "plumb:endpointRef"));
-	const char *variant = json_string_value(json_object_get(s, "plumb:variantName"));
+	const char *ep, *variant;
+	struct plumb_resource *e = endpoint_ref(c, r, &ep, &variant);
 	const char *expr = json_string_value(json_object_get(s, "plumb:expression"));
-	if (variant) /* the spec member is deleted below; keep the name */
-		variant = plumb_arena_strdup(&c->set->arena, variant);
 	if (variant && !ep)
 		err_at(c, d, "spec.variantName", "variantName goes with endpointRef");
 	if (ep) {
-		struct plumb_resource *e = plumb_manifest_find(c->set, PLUMB_KIND_ENDPOINT, ep);
 		if (json_object_get(s, "Dimensions"))
 			err_at(c, d, "spec.endpointRef", "give endpointRef or dimensions, not both");
-		if (!e) {
-			err_at(c, d, "spec.endpointRef", "Endpoint \"%s\" referenced here does not exist",
-			       ep);
-		} else {
+		if (e) {
 			rd->endpoint = e; /* names only: no order between alarm and endpoint */
 			rd->variant = variant;
 			json_object_set_new(s, "Dimensions", dimensions(e->physical, variant));
