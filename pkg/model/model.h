@@ -156,6 +156,71 @@ int plumb_spec_hash(enum plumb_kind kind, const json_t *spec, char out[65]);
 
 void plumb_resource_free(struct plumb_resource *r);
 
+/* ---------------------------------------------------------------- observed resources */
+
+/*
+ * One live resource as AWS last described it. Produced by pkg/observe, stored by pkg/state,
+ * compared by pkg/diff. Identity is (region, kind, name, parent): SageMaker names compare
+ * case-insensitively (AWS treats them so), all others exactly.
+ *
+ *   kind             name                    parent          live holds
+ *   Model            ModelName               NULL            DescribeModel reply
+ *   EndpointConfig   EndpointConfigName      NULL            DescribeEndpointConfig reply
+ *   Endpoint         EndpointName            NULL            DescribeEndpoint reply
+ *   ScalableTarget   ResourceId              NULL            DescribeScalableTargets item
+ *   ScalingPolicy    PolicyName              its ResourceId  DescribeScalingPolicies item
+ *   Alarm            AlarmName               NULL            DescribeAlarms MetricAlarms item
+ *   Topic            topic name (ARN tail)   NULL            GetTopicAttributes Attributes map
+ *
+ * live is NULL when the resource was only listed (not described): a foreign resource plumb
+ * never needed to read. tags is NULL when unknown (not owned by any plumb owner and not read).
+ * Everything is owned by the struct (plumb_observed_free releases it).
+ */
+struct plumb_observed {
+	enum plumb_kind kind;  /* what it is */
+	char *region;          /* AWS region it lives in */
+	char *name;            /* physical name as AWS spells it (see table) */
+	char *parent;          /* ScalingPolicy: ResourceId of its target; else NULL */
+	char *arn;             /* ARN, or NULL when AWS gives none */
+	char *status;          /* Endpoint: EndpointStatus; else NULL */
+	json_t *live;          /* owned: reply as AWS sent it (AWS member names), or NULL */
+	json_t *tags;          /* owned: {"key": "value"}, or NULL when unknown */
+	int64_t created_ms;    /* CreationTime, 0 when unknown */
+	int64_t modified_ms;   /* LastModifiedTime (endpoints) / AlarmConfigurationUpdatedTimestamp */
+	int64_t observed_ms;   /* when plumb read it */
+};
+
+/* A set of observed resources with an index by identity. Owns its items. */
+struct plumb_observed_set {
+	struct plumb_vec items;  /* struct plumb_observed *, in the order added */
+	struct plumb_map index;  /* identity key -> item */
+};
+
+struct plumb_observed *plumb_observed_new(enum plumb_kind kind, const char *region,
+					  const char *name, const char *parent);
+void plumb_observed_free(struct plumb_observed *o);
+/* A deep copy (NULL on allocation failure). */
+struct plumb_observed *plumb_observed_dup(const struct plumb_observed *o);
+/* The value of tag key, or NULL. */
+const char *plumb_observed_tag(const struct plumb_observed *o, const char *key);
+
+void plumb_observed_set_init(struct plumb_observed_set *s);
+void plumb_observed_set_release(struct plumb_observed_set *s);
+/* Adds o (the set takes it). PLUMB_EEXIST (and o freed) when its identity is present. */
+int plumb_observed_set_add(struct plumb_observed_set *s, struct plumb_observed *o);
+/* The item with this identity, or NULL. parent is only used for scaling policies. */
+struct plumb_observed *plumb_observed_find(const struct plumb_observed_set *s,
+					   enum plumb_kind kind, const char *region,
+					   const char *name, const char *parent);
+/* The identity key ("Kind|region|name|parent", name lower-cased for SageMaker kinds); free(). */
+char *plumb_observed_key(enum plumb_kind kind, const char *region, const char *name,
+			 const char *parent);
+
+/* The tags plumb puts on everything it creates (DESIGN.md §4). */
+#define PLUMB_TAG_OWNER "plumb:owner"
+#define PLUMB_TAG_ID "plumb:id"
+#define PLUMB_TAG_HASH "plumb:spec-hash"
+
 /* Parses "90", "90s", "5m", "1h30m", "2h" into seconds; -1 when it is not a duration. */
 int64_t plumb_parse_duration(const char *s);
 
