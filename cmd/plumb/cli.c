@@ -4,6 +4,8 @@
  */
 #include "cli.h"
 
+#include "manifest/manifest.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,8 +40,8 @@ static int take_value(const char *name, const char *shortname, int argc, char **
 	return 0;
 }
 
-int plumb_cli_parse(struct plumb_cli *cli, const char *cmd, const char *usage, int argc,
-		    char **argv, int *nrest, char ***rest)
+int plumb_cli_parse(struct plumb_cli *cli, const char *cmd, const char *usage, unsigned flags,
+		    int argc, char **argv, int *nrest, char ***rest)
 {
 	memset(cli, 0, sizeof(*cli));
 	cli->state = ".plumb/state.db";
@@ -61,7 +63,8 @@ int plumb_cli_parse(struct plumb_cli *cli, const char *cmd, const char *usage, i
 			if (t < 0)
 				goto missing;
 			plumb_vec_push(&cli->manifests, (void *)v);
-		} else if ((t = take_value("--output", "-o", argc, argv, &i, &v)) != 0) {
+		} else if ((t = take_value("--output",
+					    (flags & PLUMB_CLI_O_IS_OUT) ? NULL : "-o", argc, argv, &i, &v)) != 0) {
 			if (t < 0)
 				goto missing;
 			if (strcmp(v, "json") == 0)
@@ -102,4 +105,38 @@ missing:
 void plumb_cli_release(struct plumb_cli *cli)
 {
 	plumb_vec_release(&cli->manifests);
+}
+
+const char *plumb__cli_owner(const struct plumb_manifest_set *set)
+{
+	const char *env = getenv("PLUMB_OWNER");
+	return set->owner ? set->owner : env && env[0] ? env : "plumb";
+}
+
+int plumb__cli_check_accounts(const struct plumb_manifest_set *set, const char *account,
+			      struct plumb_err *err)
+{
+	for (size_t i = 0; i < set->resources.len; i++) {
+		const struct plumb_resource *r = set->resources.items[i];
+		if (r->account && strcmp(r->account, account) != 0)
+			return plumb_err_set(err, PLUMB_ECONFIG,
+					     "refusing to run: %s/%s (%s:%u) is for account %s, but "
+					     "the credentials belong to account %s",
+					     plumb_kind_name(r->kind), r->name,
+					     r->loc.file ? r->loc.file : "?", r->loc.line, r->account,
+					     account);
+	}
+	return 0;
+}
+
+/* e->msg of an AWS error already reads "service Operation: Code: message". */
+void plumb__cli_print_err(const char *cmd, const struct plumb_err *e)
+{
+	if (e->aws_code[0])
+		fprintf(stderr, "plumb %s: %s (HTTP %d%s%s)\n", cmd, e->msg, e->http_status,
+			e->request_id[0] ? ", request id " : "", e->request_id);
+	else if (e->operation[0] && !strstr(e->msg, e->operation))
+		fprintf(stderr, "plumb %s: %s %s: %s\n", cmd, e->service, e->operation, e->msg);
+	else
+		fprintf(stderr, "plumb %s: %s\n", cmd, e->msg);
 }

@@ -37,14 +37,28 @@ struct plumb_command {
  * NULL-terminated, free() it). Returns 0 to go on, -1 when --help was printed (exit 0), or
  * PLUMB_EXIT_USAGE after printing why the command line is wrong.
  */
-int plumb_cli_parse(struct plumb_cli *cli, const char *cmd, const char *usage, int argc,
-		    char **argv, int *nrest, char ***rest);
+int plumb_cli_parse(struct plumb_cli *cli, const char *cmd, const char *usage, unsigned flags,
+		    int argc, char **argv, int *nrest, char ***rest);
+/* flags: "-o" is not --output here (plan: -o FILE saves the plan, like terraform -out) */
+#define PLUMB_CLI_O_IS_OUT 1u
 void plumb_cli_release(struct plumb_cli *cli);
 /* Prints "plumb CMD: message" to stderr and returns PLUMB_EXIT_USAGE. */
 int plumb_cli_usage_error(const char *cmd, const char *fmt, ...) PLUMB_PRINTF(2, 3);
 
+struct plumb_manifest_set;
+/* Reads every manifest under cli->manifests into set (cmd_validate.c). */
+int plumb__cli_load(struct plumb_cli *cli, struct plumb_manifest_set *set);
+/* The plumb:owner in force: Defaults owner, else $PLUMB_OWNER, else "plumb". */
+const char *plumb__cli_owner(const struct plumb_manifest_set *set);
+/* Every resource whose Defaults name an accountId must be in account (the account guard). */
+int plumb__cli_check_accounts(const struct plumb_manifest_set *set, const char *account,
+			      struct plumb_err *err);
+/* "plumb CMD: message" on stderr, with HTTP status and request id for AWS errors. */
+void plumb__cli_print_err(const char *cmd, const struct plumb_err *e);
+
 int plumb_cmd_validate(int argc, char **argv);
 int plumb_cmd_render(int argc, char **argv);
 int plumb_cmd_whoami(int argc, char **argv);
+int plumb_cmd_plan(int argc, char **argv);
 
 #endif

@@ -24,8 +24,7 @@ static const char render_usage[] =
 	"Defaults applied, references resolved, physical names and spec hashes computed\n"
 	"(metadata.annotations). Makes no AWS call. Exit status: 0, or 1 when invalid.\n";
 
-/* Reads every manifest under cli->manifests into set; unreadable paths become diagnostics. */
-int plumb__cli_load(struct plumb_cli *cli, struct plumb_manifest_set *set);
+/* Unreadable paths become diagnostics of the set. */
 int plumb__cli_load(struct plumb_cli *cli, struct plumb_manifest_set *set)
 {
 	plumb_manifest_init(set);
@@ -76,7 +75,7 @@ int plumb_cmd_validate(int argc, char **argv)
 	struct plumb_cli cli;
 	int nrest;
 	char **rest;
-	int rc = plumb_cli_parse(&cli, "validate", validate_usage, argc, argv, &nrest, &rest);
+	int rc = plumb_cli_parse(&cli, "validate", validate_usage, 0, argc, argv, &nrest, &rest);
 	if (rc)
 		return rc < 0 ? PLUMB_EXIT_OK : rc;
 	if (nrest) {
@@ -126,7 +125,7 @@ int plumb_cmd_render(int argc, char **argv)
 	struct plumb_cli cli;
 	int nrest;
 	char **rest;
-	int rc = plumb_cli_parse(&cli, "render", render_usage, argc, argv, &nrest, &rest);
+	int rc = plumb_cli_parse(&cli, "render", render_usage, 0, argc, argv, &nrest, &rest);
 	if (rc)
 		return rc < 0 ? PLUMB_EXIT_OK : rc;
 	free(rest);

@@ -51,7 +51,7 @@ int plumb_cmd_whoami(int argc, char **argv)
 	struct plumb_cli cli;
 	int nrest = 0;
 	char **rest = NULL;
-	int prc = plumb_cli_parse(&cli, "whoami", usage, argc, argv, &nrest, &rest);
+	int prc = plumb_cli_parse(&cli, "whoami", usage, 0, argc, argv, &nrest, &rest);
 	if (prc < 0)
 		return PLUMB_EXIT_OK;
 	if (prc > 0)
