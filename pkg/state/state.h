@@ -57,7 +57,8 @@ void plumb_state_rollback(struct plumb_state *s);
 
 /* ---------------------------------------------------------------- key/value metadata */
 
-/* Small facts: "observed:<account>:<region>" = last full observation time, and the like. */
+/* Small facts: "observed:<account>:<region>" = last full observation time, and the like.
+ * value NULL deletes the key. */
 int plumb_state_meta_set(struct plumb_state *s, const char *key, const char *value,
 			 struct plumb_err *err);
 /* *value is malloc'd (free()), or NULL when the key is absent (returns 0). */
@@ -144,5 +145,16 @@ int plumb_state_drift_first_seen(struct plumb_state *s, const char *account, con
 int plumb_state_change_add(struct plumb_state *s, const char *account, const char *region,
 			   const char *kind, const char *name, const char *action,
 			   const char *detail, struct plumb_err *err);
+
+/* ---------------------------------------------------------------- retention */
+
+/* How long finished history is kept; a WRITE open prunes what is older (docs/state.md). */
+#define PLUMB_STATE_RETAIN_MS (90LL * 24 * 3600 * 1000)
+/*
+ * Deletes history finished before before_ms: DONE/FAILED journal rows (by finished time),
+ * resolved drift rows (by resolved time) and changes (by time). OPEN journal rows, open drift,
+ * observed rows and meta are never pruned.
+ */
+int plumb_state_prune(struct plumb_state *s, int64_t before_ms, struct plumb_err *err);
 
 #endif
