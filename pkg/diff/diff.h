@@ -83,6 +83,9 @@ struct plumb_diff_opts {
 	const char *account; /* account id: resolves topic references to ARNs */
 	bool adopt;          /* take over untagged resources with wanted names */
 	int prune;           /* -1: each resource's Defaults decides; 0 off; 1 on (--prune) */
+	bool default_prune;  /* prune -1, for orphans no manifest names (so no Defaults to ask):
+			      * the top-level Defaults' prune (set->prune); a policy orphan under a
+			      * wanted target follows that target's prune instead */
 	bool show_info;      /* also fill info deltas for unchanged resources */
 };
 
