@@ -78,8 +78,11 @@ static int parse_want(const char *arg, struct plumb_observe_want *w)
 		return -1;
 	char kind[64];
 	snprintf(kind, sizeof(kind), "%.*s", (int)(slash - arg), arg);
-	int k = plumb_kind_from_name(kind);
-	if (k < 0)
+	int k = -1; /* plumb_kind_from_name knows manifest kinds only: ScalingPolicy is not one */
+	for (int i = 0; i < PLUMB_KIND__COUNT && k < 0; i++)
+		if (strcmp(plumb_kind_name((enum plumb_kind)i), kind) == 0)
+			k = i;
+	if (k < 0 || k == PLUMB_KIND_DEFAULTS)
 		return -1;
 	w->kind = (enum plumb_kind)k;
 	w->parent = NULL;
