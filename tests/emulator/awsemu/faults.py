@@ -12,8 +12,11 @@ Owns the faults applied to AWS requests, each optionally restricted to a service
                  FailureReason set).
 
 ``drop`` and ``errors`` rules may carry ``count``: the rule then fires on the next ``count``
-matching calls (with its ``rate``, default 1.0) and then retires. A ``seed`` makes the random
-choices reproducible. Rules are matched in order; the first matching rule of each kind applies.
+matching calls (with its ``rate``, default 1.0) and then retires. They may also carry ``after``:
+true fires the fault once the operation has succeeded — its effect stays, only the reply is lost
+or replaced by the 5xx (the ambiguous failure a client must reconcile). A ``seed`` makes the
+random choices reproducible. Rules are matched in order; the first matching rule of each kind
+(and, for drop/errors, of the same ``after``) applies.
 """
 
 import random
@@ -49,6 +52,11 @@ class _Rule:
         self.service = canonical_service(spec.get('service'))
         self.operation = spec.get('operation')
         self.count = spec.get('count')
+        self.after = spec.get('after', False)
+        if not isinstance(self.after, bool):
+            raise ValueError('after must be true or false')
+        if self.after and kind not in ('drop', 'errors'):
+            raise ValueError('only drop and errors rules take "after"')
         if self.count is not None and (not isinstance(self.count, int) or self.count < 0):
             raise ValueError('count must be a non-negative integer')
         rate = spec.get('rate', 1.0 if kind in ('drop', 'errors') and self.count else None)
@@ -163,9 +171,9 @@ class Faults:
                 return (r.ms + extra) / 1000.0
         return 0.0
 
-    def _fires(self, kind, service, operation):
+    def _fires(self, kind, service, operation, after):
         for r in self._rules[kind]:
-            if not r.matches(service, operation):
+            if r.after != after or not r.matches(service, operation):
                 continue
             with self._lock:
                 if r.count is not None and r.count <= 0:
@@ -176,12 +184,13 @@ class Faults:
             return r if hit else None
         return None
 
-    def should_drop(self, service, operation):
-        return self._fires('drop', service, operation) is not None
+    def should_drop(self, service, operation, after=False):
+        """Drop the connection: before the operation, or (after=True) once it succeeded."""
+        return self._fires('drop', service, operation, after) is not None
 
-    def error(self, service, operation):
-        """(status, code or None) of an injected 5xx, or None."""
-        r = self._fires('errors', service, operation)
+    def error(self, service, operation, after=False):
+        """(status, code or None) of an injected 5xx (before, or after the operation), or None."""
+        r = self._fires('errors', service, operation, after)
         return (r.status, r.code) if r else None
 
     def throttled(self, service, operation):

@@ -10,7 +10,8 @@ through:
 4. drop / throttle / 5xx faults;
 5. decoding (``wire``) and validation (``validate``) against the operation's input shape;
 6. the service handler (under the emulator lock), then reply encoding against the output shape;
-7. a call-log entry.
+7. drop / 5xx faults marked ``after`` (the operation's effect stays, its reply is lost);
+8. a call-log entry.
 
 ``/_emulator/...`` paths go to the control API (``control``) instead.
 """
@@ -202,8 +203,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 else:
                     reply = (200, wire.encode_query(op, info.xmlns, out_spec, out, rid),
                              'text/xml', {'x-amzn-RequestId': rid})
+            if emu.faults.should_drop(svc, op, after=True):
+                raise DropConnection()
+            injected = emu.faults.error(svc, op, after=True)
+            if injected:
+                raise errors.internal(info, injected[0], injected[1])
         except DropConnection:
             status, code = 0, 'ConnectionDropped'
+            reply = None  # also when an "after" drop follows a reply already built
         except AwsError as e:
             status, code = e.status, e.code
             reply = self._error_reply(svc, protocol, e, rid)

@@ -5,7 +5,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from emu_helpers import error_of, query
+from emu_helpers import config, error_of, model, query
 
 
 def _timed(fn):
@@ -97,10 +97,44 @@ def test_dropped_connections(emu, sm):
     assert [(c['status'], c['error']) for c in calls] == [(0, 'ConnectionDropped'), (200, None)]
 
 
+def test_faults_after_the_operation(emu, sm):
+    """"after": the operation runs and its effect stays; only the reply is lost or replaced."""
+    emu.set_faults({'drop': [{'operation': 'CreateModel', 'count': 1, 'after': True}],
+                    'errors': [{'operation': 'CreateEndpointConfig', 'count': 1, 'after': True,
+                                'status': 503}]})
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        model(sm, 'm-after')
+    assert sm.describe_model(ModelName='m-after')['ModelName'] == 'm-after'
+    with pytest.raises(ClientError) as e:
+        model(sm, 'm-after')  # the rule retired; the retry finds what the first call made
+    assert 'Cannot create already existing model' in error_of(e)[1]
+    with pytest.raises(ClientError) as e:
+        config(sm, 'c-after', model_name='m-after')
+    assert error_of(e)[0::2] == ('ServiceUnavailable', 503)
+    assert sm.describe_endpoint_config(EndpointConfigName='c-after')['EndpointConfigName'] == \
+        'c-after'
+    calls = emu.calls(service='sagemaker')
+    assert [(c['operation'], c['status']) for c in calls][:3] == [
+        ('CreateModel', 0), ('DescribeModel', 200), ('CreateModel', 400)]
+
+
+def test_faults_after_skip_failed_operations(emu, sm):
+    """An operation that fails keeps its own error; the "after" rule waits for one that works."""
+    emu.set_faults({'drop': [{'operation': 'DescribeModel', 'count': 1, 'after': True}]})
+    with pytest.raises(ClientError) as e:
+        sm.describe_model(ModelName='missing')
+    assert error_of(e)[0] == 'ValidationException'
+    model(sm, 'm-present')
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        sm.describe_model(ModelName='m-present')
+    sm.describe_model(ModelName='m-present')
+
+
 def test_bad_fault_specs_are_refused(emu):
     import client
     for bad in [{'errors': [{'rate': 2}]}, {'nope': []}, {'throttle': [{'burst': 0}]},
                 {'latency': [{'service': 'ec2', 'ms': 1}]},
-                {'endpoint_failures': [{'endpoint': 'x', 'mode': 'explode'}]}]:
+                {'endpoint_failures': [{'endpoint': 'x', 'mode': 'explode'}]},
+                {'throttle': [{'rate': 1, 'after': True}]}, {'drop': [{'count': 1, 'after': 1}]}]:
         with pytest.raises(client.EmulatorError):
             emu.set_faults(bad)
