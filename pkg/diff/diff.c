@@ -13,7 +13,12 @@
  *
  * Type of a change on a resource of ours: REPLACE when a delta forces it, else UPDATE when a
  * managed spec field differs, else TAG when only tags differ, else NONE. Info deltas are kept
- * for changed resources, and for unchanged ones only with opts->show_info.
+ * for changed resources, and for unchanged ones only with opts->show_info. A Model or
+ * EndpointConfig whose live plumb:spec-hash tag is the wanted hash was created from this very
+ * spec and SageMaker cannot change it: its field deltas are shown as info, never a REPLACE
+ * (a normalisation gap must not turn into a replacement on every pass). Without that tag
+ * (adopted, made by hand) its field deltas force a REPLACE. When live is NULL (listed, not
+ * described) only tags are compared.
  *
  * References in change->spec: {"plumb:ref": "Topic/x"} becomes the topic's ARN
  * (arn:aws:sns:<region>:<account>:<name>; the account is opts->account, else the resource's
@@ -305,6 +310,17 @@ static int diff_one(struct ctx *c, const struct plumb_resource *r, struct plumb_
 	if (rc != 0)
 		return plumb_err_set(err, rc, "out of memory");
 
+	/* an immutable resource made from this very spec cannot have changed: what differs is a
+	 * normalisation plumb lacks, and replacing over it would churn forever */
+	const char *made_from = plumb_observed_tag(o, PLUMB_TAG_HASH);
+	if (plumb_kind_info(r->kind)->immutable && !adopting && made_from &&
+	    strcmp(made_from, r->hash) == 0) {
+		for (size_t i = 0; i < n_spec; i++) {
+			struct plumb_delta *dl = ch->deltas.items[i];
+			dl->info = true;
+			dl->forces_replace = false;
+		}
+	}
 	bool replace = false, update = false, tag = ch->deltas.len > n_spec;
 	const char *first_replace = NULL;
 	for (size_t i = 0; i < n_spec; i++) {

@@ -684,6 +684,18 @@ START_TEST(examples_converged_do_not_diff)
 	}
 	ck_assert(!plumb_diff_has_changes(&d));
 	plumb_diff_release(&d);
+
+	/* the comparison itself finds nothing on the immutable kinds (not even info), so the
+	 * spec-hash tag is not what keeps them quiet */
+	o.show_info = true;
+	run(&d, &set, &have, o);
+	for (size_t i = 0; i < d.changes.len; i++) {
+		const struct plumb_change *c = d.changes.items[i];
+		if (c->kind != PLUMB_KIND_TOPIC)
+			ck_assert_msg(c->deltas.len == 0, "%s %s:%s", plumb_kind_name(c->kind),
+				      c->name, describe(&d));
+	}
+	plumb_diff_release(&d);
 	plumb_observed_set_release(&have);
 	plumb_manifest_release(&set);
 }
@@ -701,36 +713,37 @@ struct field_case {
 	const char *aws_path;
 	const char *old, *new;      /* JSON text, "-" = absent */
 	bool info, replace;
+	bool hand_made;             /* live without our plumb:spec-hash tag (made by hand) */
 };
 
 static const struct field_case field_cases[] = {
 	{ "scalar", PLUMB_KIND_ALARM, "latency", "Threshold", "400000.0", PLUMB_CHANGE_UPDATE,
-	  "threshold", "Threshold", "400000.0", "500000.0", false, false },
+	  "threshold", "Threshold", "400000.0", "500000.0", false, false, false },
 	{ "1 == 1.0", PLUMB_KIND_ALARM, "latency", "Threshold", "500000", PLUMB_CHANGE_NONE, NULL,
-	  NULL, NULL, NULL, false, false },
+	  NULL, NULL, NULL, false, false, false },
 	{ "integer as real", PLUMB_KIND_SCALABLE_TARGET, "ranker", "MaxCapacity", "4.0",
-	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false },
+	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false, false },
 	{ "nested, moved from default", PLUMB_KIND_SCALABLE_TARGET, "ranker",
 	  "SuspendedState.DynamicScalingInSuspended", "true", PLUMB_CHANGE_UPDATE,
 	  "suspendedState.dynamicScalingInSuspended", "SuspendedState.DynamicScalingInSuspended",
-	  "true", "false", false, false },
+	  "true", "false", false, false, false },
 	{ "default absent live", PLUMB_KIND_ALARM, "latency", "ActionsEnabled", NULL,
-	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false },
+	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false, false },
 	{ "moved from default", PLUMB_KIND_ALARM, "latency", "ActionsEnabled", "false",
-	  PLUMB_CHANGE_UPDATE, "actionsEnabled", "ActionsEnabled", "false", "true", false, false },
+	  PLUMB_CHANGE_UPDATE, "actionsEnabled", "ActionsEnabled", "false", "true", false, false, false },
 	{ "treatMissingData default", PLUMB_KIND_ALARM, "latency", "TreatMissingData",
 	  "\"breaching\"", PLUMB_CHANGE_UPDATE, "treatMissingData", "TreatMissingData",
-	  "\"breaching\"", "\"missing\"", false, false },
+	  "\"breaching\"", "\"missing\"", false, false, false },
 	{ "empty list == absent", PLUMB_KIND_ALARM, "latency", "OKActions", NULL,
-	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false },
+	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false, false },
 	{ "unmanaged list", PLUMB_KIND_ALARM, "latency", "OKActions", "[\"arn:aws:sns:x\"]",
-	  PLUMB_CHANGE_NONE, "okActions", "OKActions", "[\"arn:aws:sns:x\"]", "-", true, false },
+	  PLUMB_CHANGE_NONE, "okActions", "OKActions", "[\"arn:aws:sns:x\"]", "-", true, false, false },
 	{ "unmanaged scalar", PLUMB_KIND_ALARM, "latency", "Unit", "\"Microseconds\"",
-	  PLUMB_CHANGE_NONE, "unit", "Unit", "\"Microseconds\"", "-", true, false },
+	  PLUMB_CHANGE_NONE, "unit", "Unit", "\"Microseconds\"", "-", true, false, false },
 	{ "set order ignored", PLUMB_KIND_ALARM, "latency", "Dimensions",
 	  "[{\"Name\":\"VariantName\",\"Value\":\"primary\"},"
 	  "{\"Name\":\"EndpointName\",\"Value\":\"ranker\"}]",
-	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false },
+	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false, false },
 	{ "set member changed", PLUMB_KIND_ALARM, "latency", "Dimensions",
 	  "[{\"Name\":\"EndpointName\",\"Value\":\"other\"},"
 	  "{\"Name\":\"VariantName\",\"Value\":\"primary\"}]",
@@ -739,74 +752,78 @@ static const struct field_case field_cases[] = {
 	  "{\"Name\":\"VariantName\",\"Value\":\"primary\"}]",
 	  "[{\"Name\":\"EndpointName\",\"Value\":\"ranker\"},"
 	  "{\"Name\":\"VariantName\",\"Value\":\"primary\"}]",
-	  false, false },
+	  false, false, false },
 	{ "list item (immutable)", PLUMB_KIND_ENDPOINT_CONFIG, "ranker",
 	  "ProductionVariants[0].InstanceType", "\"ml.c5.2xlarge\"", PLUMB_CHANGE_REPLACE,
 	  "productionVariants[0].instanceType", "ProductionVariants[0].InstanceType",
-	  "\"ml.c5.2xlarge\"", "\"ml.c5.xlarge\"", false, true },
+	  "\"ml.c5.2xlarge\"", "\"ml.c5.xlarge\"", false, true, true },
 	{ "service default weight", PLUMB_KIND_ENDPOINT_CONFIG, "ranker",
 	  "ProductionVariants[0].InitialVariantWeight", "1", PLUMB_CHANGE_NONE, NULL, NULL, NULL,
-	  NULL, false, false },
+	  NULL, false, false, false },
 	{ "extra list item", PLUMB_KIND_ENDPOINT_CONFIG, "ranker", "ProductionVariants[1]",
 	  "{\"VariantName\":\"b\",\"ModelName\":\"m\"}", PLUMB_CHANGE_REPLACE,
 	  "productionVariants[1]", "ProductionVariants[1]",
-	  "{\"VariantName\":\"b\",\"ModelName\":\"m\"}", "-", false, true },
+	  "{\"VariantName\":\"b\",\"ModelName\":\"m\"}", "-", false, true, true },
 	{ "map entry added live", PLUMB_KIND_MODEL, "ranker", "PrimaryContainer.Environment.DEBUG",
 	  "\"1\"", PLUMB_CHANGE_REPLACE, "primaryContainer.environment.DEBUG",
-	  "PrimaryContainer.Environment.DEBUG", "\"1\"", "-", false, true },
+	  "PrimaryContainer.Environment.DEBUG", "\"1\"", "-", false, true, true },
 	{ "map entry changed", PLUMB_KIND_MODEL, "ranker", "PrimaryContainer.Environment.LOG_LEVEL",
 	  "\"debug\"", PLUMB_CHANGE_REPLACE, "primaryContainer.environment.LOG_LEVEL",
-	  "PrimaryContainer.Environment.LOG_LEVEL", "\"debug\"", "\"info\"", false, true },
+	  "PrimaryContainer.Environment.LOG_LEVEL", "\"debug\"", "\"info\"", false, true, true },
+	{ "immutable made from this spec", PLUMB_KIND_MODEL, "ranker",
+	  "PrimaryContainer.Environment.LOG_LEVEL", "\"debug\"", PLUMB_CHANGE_NONE,
+	  "primaryContainer.environment.LOG_LEVEL", "PrimaryContainer.Environment.LOG_LEVEL",
+	  "\"debug\"", "\"info\"", true, false, false },
 	{ "unmanaged model member", PLUMB_KIND_MODEL, "ranker", "VpcConfig",
 	  "{\"SecurityGroupIds\":[\"sg-1\"],\"Subnets\":[\"subnet-1\"]}", PLUMB_CHANGE_NONE,
 	  "vpcConfig.securityGroupIds", "VpcConfig.SecurityGroupIds", "[\"sg-1\"]", "-", true,
-	  false },
+	  false, false },
 	{ "endpoint config switch", PLUMB_KIND_ENDPOINT, "ranker", "EndpointConfigName",
 	  "\"ranker-00000000\"", PLUMB_CHANGE_UPDATE, "endpointConfigName", "EndpointConfigName",
-	  "\"ranker-00000000\"", NULL, false, false },
+	  "\"ranker-00000000\"", NULL, false, false, false },
 	{ "endpoint counts never compared", PLUMB_KIND_ENDPOINT, "ranker",
 	  "ProductionVariants[0].DesiredInstanceCount", "7", PLUMB_CHANGE_NONE, NULL, NULL, NULL,
-	  NULL, false, false },
+	  NULL, false, false, false },
 	{ "topic attribute", PLUMB_KIND_TOPIC, "alerts", "DisplayName", "\"other\"",
 	  PLUMB_CHANGE_UPDATE, "attributes.DisplayName", "Attributes.DisplayName", "\"other\"",
-	  "\"ranker alerts\"", false, false },
+	  "\"ranker alerts\"", false, false, false },
 	{ "topic JSON attribute reformatted", PLUMB_KIND_TOPIC, "alerts", "DeliveryPolicy",
 	  "\"{ \\\"http\\\": {\\\"defaultHealthyRetryPolicy\\\": {\\\"maxDelayTarget\\\": 20.0, "
 	  "\\\"minDelayTarget\\\": 20, \\\"numRetries\\\": 5}}}\"",
-	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false },
+	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false, false },
 	{ "topic JSON attribute changed", PLUMB_KIND_TOPIC, "alerts", "DeliveryPolicy",
 	  "\"{\\\"http\\\":{\\\"defaultHealthyRetryPolicy\\\":{\\\"numRetries\\\":3}}}\"",
 	  PLUMB_CHANGE_UPDATE, "attributes.DeliveryPolicy", "Attributes.DeliveryPolicy",
 	  "\"{\\\"http\\\":{\\\"defaultHealthyRetryPolicy\\\":{\\\"numRetries\\\":3}}}\"", NULL,
-	  false, false },
+	  false, false, false },
 	{ "topic unset attribute is info", PLUMB_KIND_TOPIC, "alerts", "KmsMasterKeyId",
 	  "\"alias/aws/sns\"", PLUMB_CHANGE_NONE, "attributes.KmsMasterKeyId",
-	  "Attributes.KmsMasterKeyId", "\"alias/aws/sns\"", "-", true, false },
+	  "Attributes.KmsMasterKeyId", "\"alias/aws/sns\"", "-", true, false, false },
 	{ "topic FIFO forces replace", PLUMB_KIND_TOPIC, "alerts", "FifoTopic", "\"true\"",
 	  PLUMB_CHANGE_REPLACE, "attributes.FifoTopic", "Attributes.FifoTopic", "\"true\"",
-	  "\"false\"", false, true },
+	  "\"false\"", false, true, false },
 	{ "topic FIFO default", PLUMB_KIND_TOPIC, "alerts", "FifoTopic", "\"false\"",
-	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false },
+	  PLUMB_CHANGE_NONE, NULL, NULL, NULL, NULL, false, false, false },
 	{ "target dimension forces replace", PLUMB_KIND_SCALABLE_TARGET, "ranker",
 	  "ScalableDimension", "\"sagemaker:variant:DesiredProvisionedConcurrency\"",
 	  PLUMB_CHANGE_REPLACE, "scalableDimension", "ScalableDimension",
 	  "\"sagemaker:variant:DesiredProvisionedConcurrency\"",
-	  "\"sagemaker:variant:DesiredInstanceCount\"", false, true },
+	  "\"sagemaker:variant:DesiredInstanceCount\"", false, true, false },
 	{ "target role substituted", PLUMB_KIND_SCALABLE_TARGET, "ranker", "RoleARN",
 	  "\"arn:aws:iam::123456789012:role/aws-service-role/x/y\"", PLUMB_CHANGE_NONE, NULL, NULL,
-	  NULL, NULL, false, false },
+	  NULL, NULL, false, false, false },
 	{ "policy nested", PLUMB_KIND_SCALING_POLICY, "ranker/backlog",
 	  "TargetTrackingScalingPolicyConfiguration.TargetValue", "4", PLUMB_CHANGE_UPDATE,
 	  "targetTrackingScalingPolicyConfiguration.targetValue",
-	  "TargetTrackingScalingPolicyConfiguration.TargetValue", "4", "5", false, false },
+	  "TargetTrackingScalingPolicyConfiguration.TargetValue", "4", "5", false, false, false },
 	{ "policy list item", PLUMB_KIND_SCALING_POLICY, "ranker/step",
 	  "StepScalingPolicyConfiguration.StepAdjustments[0].ScalingAdjustment", "2",
 	  PLUMB_CHANGE_UPDATE, "stepScalingPolicyConfiguration.stepAdjustments[0].scalingAdjustment",
 	  "StepScalingPolicyConfiguration.StepAdjustments[0].ScalingAdjustment", "2", "1", false,
-	  false },
+	  false, false },
 	{ "policy default aggregation", PLUMB_KIND_SCALING_POLICY, "ranker/step",
 	  "StepScalingPolicyConfiguration.MetricAggregationType", "\"Average\"", PLUMB_CHANGE_NONE,
-	  NULL, NULL, NULL, NULL, false, false },
+	  NULL, NULL, NULL, NULL, false, false, false },
 };
 
 /* Sets (or with value NULL deletes) the member at path "A.B[0].C" of v. */
@@ -867,6 +884,8 @@ START_TEST(field_changes)
 	converge(&set, &have, OWNER);
 	struct plumb_observed *o = live_of(&have, res(&set, fc->kind, fc->res));
 	jset(o->live, fc->set, fc->value);
+	if (fc->hand_made)
+		json_object_del(o->tags, PLUMB_TAG_HASH);
 	struct plumb_diff_opts op = opts();
 	op.show_info = true;
 	struct plumb_diff d;
@@ -876,8 +895,10 @@ START_TEST(field_changes)
 		      plumb_change_type_name(c->type), plumb_change_type_name(fc->want),
 		      describe(&d));
 	size_t managed = 0;
-	for (size_t i = 0; i < c->deltas.len; i++)
-		managed += !((struct plumb_delta *)c->deltas.items[i])->info;
+	for (size_t i = 0; i < c->deltas.len; i++) {
+		const struct plumb_delta *dl = c->deltas.items[i];
+		managed += !dl->info && strncmp(dl->path, "tags.", 5) != 0;
+	}
 	if (fc->path) {
 		char expect_new[512];
 		const char *nw = fc->new;
@@ -915,7 +936,8 @@ START_TEST(field_changes)
 	run(&d, &set, &have, opts());
 	c = change(&d, fc->kind, fc->res);
 	if (c->type == PLUMB_CHANGE_NONE)
-		ck_assert_uint_eq(c->deltas.len, 0);
+		ck_assert_msg(c->deltas.len == 0, "%s: deltas without show_info:%s", fc->name,
+			      describe(&d));
 	plumb_diff_release(&d);
 	plumb_observed_set_release(&have);
 	plumb_manifest_release(&set);
@@ -1237,6 +1259,7 @@ START_TEST(topic_reference_resolved)
 	struct plumb_observed *cfg = live_of(&have, res(&set, PLUMB_KIND_ENDPOINT_CONFIG, "ranker"));
 	jset(cfg->live, "AsyncInferenceConfig.OutputConfig.NotificationConfig.SuccessTopic",
 	     "\"arn:aws:sns:us-east-1:123456789012:other\"");
+	json_object_set_new(cfg->tags, PLUMB_TAG_HASH, json_string("0123"));
 	struct plumb_diff d;
 	run(&d, &set, &have, opts());
 	expect_type(&d, PLUMB_KIND_ENDPOINT_CONFIG, "ranker", PLUMB_CHANGE_REPLACE);
