@@ -345,3 +345,28 @@ def test_steady_state_cost_is_pages_not_resources(world):
     assert stats['resources'] == len(rows) == 14 + nmodels + nalarms
     print('\nsteady pass over %d rows: %d calls (%s)' % (len(rows), sum(counts.values()),
                                                         json.dumps(counts, sort_keys=True)))
+
+
+def test_resource_gone_between_list_and_read_is_dropped(world):
+    """Deleted after the lists answered, before DescribeModel ran: not an error, just gone."""
+    import time
+    world.emu.add_fault('latency', {'service': 'sagemaker', 'operation': 'DescribeModel',
+                                    'ms': 1500})
+    try:
+        p = subprocess.Popen([TOOL, '--state', world.state, '--owner', 'team-a', '--account',
+                              ACCOUNT], env=world.env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 10
+        while world.counts().get('tagging.GetResources', 0) == 0 and time.time() < deadline:
+            time.sleep(0.02)  # the lists are in: DescribeModel is now waiting out its latency
+        world.sm.delete_model(ModelName='Model-A')
+        out, err = p.communicate(timeout=30)
+    finally:
+        world.emu.clear_faults()
+    assert p.returncode == 0, out + err
+    lines = [json.loads(x) for x in out.splitlines()]
+    rows = {(r['kind'], r['name']) for r in lines[1:]}
+    assert world.counts()['sagemaker.DescribeModel'] == 1  # tried, found gone
+    assert ('Model', 'Model-A') not in rows and ('Endpoint', 'ep-a') in rows
+    assert lines[0]['stats']['resources'] == len(rows) == 13
+    assert ('Model', 'Model-A') not in world.cached()[1]
