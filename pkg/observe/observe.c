@@ -296,11 +296,32 @@ fail:
 	return rc;
 }
 
+static bool policy_target_ours(const struct plumb_observe *ob, const struct plumb_observed *o);
+
+/*
+ * Tag reads may have changed whose a resource is (and so whose its policies are): what is
+ * neither ours nor wanted after all keeps its list entry and tags only, like any foreign row.
+ */
+static void settle(struct plumb_observe *ob)
+{
+	for (size_t i = 0; i < ob->entries.len; i++) {
+		struct entry *e = ob->entries.items[i];
+		if (e->o->kind == PLUMB_KIND_SCALING_POLICY)
+			e->ours = policy_target_ours(ob, e->o);
+		if (!e->ours && !e->wanted && e->o->live) {
+			json_decref(e->o->live);
+			e->o->live = NULL;
+		}
+	}
+}
+
 /* All reads are in (or the pass failed and the last one came back). */
 static void complete(struct plumb_observe *ob)
 {
-	if (ob->rc == 0)
+	if (ob->rc == 0) {
+		settle(ob);
 		commit(ob);
+	}
 	finish(ob);
 }
 
@@ -479,6 +500,15 @@ out:
 	return rc;
 }
 
+/* A scaling policy carries no tags: it is ours when its scalable target is. */
+static bool policy_target_ours(const struct plumb_observe *ob, const struct plumb_observed *o)
+{
+	char *tkey = plumb_observed_key(PLUMB_KIND_SCALABLE_TARGET, o->region, o->parent, NULL);
+	const struct entry *target = tkey ? plumb_map_get(&ob->index, tkey) : NULL;
+	free(tkey);
+	return target && !target->gone && target->ours;
+}
+
 /* Rows of one list; their ownership; the reads they need. */
 static int take_list(struct plumb_observe *ob, enum list_id id, const struct plumb_map *tags)
 {
@@ -506,12 +536,11 @@ static int take_list(struct plumb_observe *ob, enum list_id id, const struct plu
 		}
 		e->o = o;
 		o->observed_ms = ob->start_ms;
+		const struct plumb_observed *c = plumb_observed_find(&ob->cache, o->kind, o->region,
+								     o->name, o->parent);
+		bool recheck = false; /* plumb-tagged last pass, missing from the tagging reply now */
 		if (kind == PLUMB_KIND_SCALING_POLICY) {
-			char *tkey = plumb_observed_key(PLUMB_KIND_SCALABLE_TARGET, o->region,
-							o->parent, NULL);
-			const struct entry *target = tkey ? plumb_map_get(&ob->index, tkey) : NULL;
-			free(tkey);
-			e->ours = target && target->ours;
+			e->ours = policy_target_ours(ob, o);
 		} else {
 			const json_t *t = plumb_map_get(tags, key);
 			if (t && !(o->tags = plumb__observe_tags_object(t))) {
@@ -519,29 +548,31 @@ static int take_list(struct plumb_observe *ob, enum list_id id, const struct plu
 				return fail_nomem(ob);
 			}
 			const char *owner = plumb_observed_tag(o, PLUMB_TAG_OWNER);
+			if (!t && o->arn && plumb_observed_tag(c, PLUMB_TAG_OWNER)) {
+				/* the Tagging API lags behind new tags, or the tags were removed:
+				 * read them; until then the cache says whose it is */
+				recheck = true;
+				owner = plumb_observed_tag(c, PLUMB_TAG_OWNER);
+			}
 			e->ours = owner && strcmp(owner, ob->owner) == 0;
 		}
 		free(key);
 		e->wanted = is_wanted(ob, o);
+		if ((recheck || (ob->adopt && e->wanted && !o->tags && o->arn &&
+				 kind != PLUMB_KIND_SCALING_POLICY)) &&
+		    add_job(ob, e, JOB_TAGS) != 0)
+			return PLUMB_ENOMEM;
 		if (!e->ours && !e->wanted)
 			continue; /* a list entry is enough: the name is taken */
 		if (!plumb__observe_described_kind(kind)) {
 			o->live = json_incref(item); /* targets, policies, alarms: whole from the list */
+		} else if (ob->refresh == PLUMB_REFRESH_FULL || plumb__observe_moved(c, o)) {
+			if (add_job(ob, e, JOB_DESCRIBE) != 0)
+				return PLUMB_ENOMEM;
 		} else {
-			const struct plumb_observed *c = plumb_observed_find(&ob->cache, o->kind,
-									     o->region, o->name,
-									     o->parent);
-			if (ob->refresh == PLUMB_REFRESH_FULL || plumb__observe_moved(c, o)) {
-				if (add_job(ob, e, JOB_DESCRIBE) != 0)
-					return PLUMB_ENOMEM;
-			} else {
-				o->live = json_incref(c->live);
-				ob->stats.unchanged++;
-			}
+			o->live = json_incref(c->live);
+			ob->stats.unchanged++;
 		}
-		if (ob->adopt && e->wanted && !o->tags && o->arn && kind != PLUMB_KIND_SCALING_POLICY &&
-		    add_job(ob, e, JOB_TAGS) != 0)
-			return PLUMB_ENOMEM;
 	}
 	return 0;
 }

@@ -287,6 +287,32 @@ def test_scaling_policy_wanted_by_name_and_parent(world):
     assert rows[('ScalableTarget', TARGET)]['live'] is None
 
 
+def test_tags_missing_from_tagging_reply_are_read_once(world):
+    """A resource the cache knew as ours that GetResources no longer lists (the Tagging API lags
+    behind new tags; here someone removed them) gets one tag read, then is taken for what it is."""
+    world.run(*WANT)
+    world.sm.delete_tags(ResourceArn='arn:aws:sagemaker:us-east-1:%s:model/model-a' % ACCOUNT,
+                         TagKeys=['plumb:owner'])
+    target_arn = world.aas.describe_scalable_targets(
+        ServiceNamespace='sagemaker')['ScalableTargets'][0]['ScalableTargetARN']
+    world.aas.untag_resource(ResourceARN=target_arn, TagKeys=['plumb:owner'])
+    world.emu.clear_calls()
+    stats, rows = world.run(*WANT)
+    assert stats['tag_calls'] == 2
+    assert {k: v for k, v in world.counts().items() if 'Tags' in k} == {
+        'sagemaker.ListTags': 1, 'application-autoscaling.ListTagsForResource': 1}
+    assert not READS & set(world.counts())  # and no describe
+    assert rows[('Model', 'Model-A')]['tags'] == {} and rows[('Model', 'Model-A')]['live'] is None
+    assert rows[('ScalableTarget', TARGET)]['tags'] == {}
+    assert rows[('ScalableTarget', TARGET)]['live'] is None
+    for name in ('backlog', 'from-zero'):  # their target is nobody's now
+        assert rows[('ScalingPolicy', name)]['live'] is None
+    assert rows[('Endpoint', 'ep-a')]['live']  # still ours
+    world.emu.clear_calls()
+    stats, rows = world.run(*WANT)
+    assert stats['tag_calls'] == 0 and world.reads() == {}
+
+
 @pytest.mark.parametrize('fault', [
     {'service': 'sagemaker', 'operation': 'DescribeEndpoint', 'status': 500, 'count': 1},
     {'service': 'tagging', 'operation': 'GetResources', 'status': 503, 'count': 1},
