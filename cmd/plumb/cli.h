@@ -56,6 +56,24 @@ int plumb__cli_check_accounts(const struct plumb_manifest_set *set, const char *
 /* "plumb CMD: message" on stderr, with HTTP status and request id for AWS errors. */
 void plumb__cli_print_err(const char *cmd, const struct plumb_err *e);
 
+/* ---------------------------------------------------------------- plan pipeline (cmd_plan.c) */
+
+/* The flags plan, apply and drift share. */
+struct plumb_plan_flags {
+	const char *out;            /* plan -o FILE */
+	const char *target;         /* apply --target KIND/NAME */
+	const char *planfile;       /* apply PLANFILE */
+	int refresh;                /* enum plumb_refresh: --refresh auto|full */
+	bool cached;                /* --cached: no AWS call */
+	bool adopt;                 /* --adopt */
+	int prune;                  /* -1 Defaults decide, 0 --no-prune, 1 --prune */
+	bool accept_out;            /* the command takes -o/--out */
+	bool accept_target;         /* the command takes --target */
+	bool accept_planfile;       /* the command takes a PLANFILE argument */
+};
+/* Parses what plumb_cli_parse left over; set the accept_* fields first (they are kept). */
+int plumb__plan_flags(const char *cmd, int nrest, char **rest, struct plumb_plan_flags *f);
+
 int plumb_cmd_validate(int argc, char **argv);
 int plumb_cmd_render(int argc, char **argv);
 int plumb_cmd_whoami(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct plumb_command commands[] = {
@@ -24,8 +25,23 @@ static void usage(FILE *out)
 		     "Exit codes: 0 ok, 1 error, 2 changes or drift (plan, drift), 64 usage.\n");
 }
 
+/* Commands log warnings and errors only, unless PLUMB_LOG_LEVEL / PLUMB_LOG_FORMAT say otherwise. */
+static void setup_logging(void)
+{
+	static const char *const levels[] = { "debug", "info", "warn", "error" };
+	enum plumb_log_level min = PLUMB_LOG_WARN;
+	const char *lv = getenv("PLUMB_LOG_LEVEL");
+	for (size_t i = 0; lv && i < PLUMB_ARRAY_LEN(levels); i++)
+		if (strcmp(lv, levels[i]) == 0)
+			min = (enum plumb_log_level)i;
+	const char *fmt = getenv("PLUMB_LOG_FORMAT");
+	plumb_log_setup(stderr, min, fmt && strcmp(fmt, "json") == 0 ? PLUMB_LOG_JSON : PLUMB_LOG_LOGFMT,
+			NULL);
+}
+
 int main(int argc, char **argv)
 {
+	setup_logging();
 	if (argc < 2) {
 		usage(stderr);
 		return PLUMB_EXIT_USAGE;
