@@ -263,6 +263,9 @@ const char *plumb_aws_signing_name(enum plumb_aws_service s);
 #define PLUMB_AWS_QUOTA_MAX 500
 #define PLUMB_AWS_RETRY_COST 5
 #define PLUMB_AWS_TIMEOUT_COST 10
+/* Attempts a read (no PLUMB_AWS_OP_MUTATES) gets for transient failures unless max_attempts is
+ * configured (client.c explains why reads get more than the SDK's 3). */
+#define PLUMB_AWS_READ_ATTEMPTS 8
 
 /* The SDK standard-mode retry quota (one per client). */
 struct plumb_aws_quota {
@@ -321,6 +324,9 @@ struct plumb_aws_stats {
 	uint64_t transient;    /* 5xx / no-answer replies seen */
 	uint64_t failed;       /* calls that ended in an error */
 	uint64_t cred_fetches; /* credential fetches started */
+	uint64_t quota_denied; /* retries refused because the retry quota was empty */
+	int quota_low;         /* lowest retry-quota level seen (starts at 500) */
+	uint64_t creates_verified; /* creates found done by a Describe after "already exists" */
 };
 
 struct plumb_aws_call;
@@ -340,6 +346,7 @@ struct plumb_aws {
 	struct plumb_aws_quota quota;         /* standard-mode retry quota */
 	struct plumb_aws_limiter limiter[PLUMB_AWS_NSERVICES]; /* adaptive, per service */
 	int max_attempts;                     /* standard-mode attempts */
+	int read_attempts;                    /* transient-failure attempts for reads */
 	int64_t throttle_deadline_ms;         /* see opts */
 	uint64_t rng;                         /* xorshift state for jitter */
 	struct plumb_aws_creds creds;         /* current credentials; secret never logged */

@@ -6,18 +6,36 @@
  * also the 0 ms hop that keeps callbacks out of plumb_aws_call_start). It sits in a->live until
  * its callback has run, and in a->waiting while credentials are being fetched.
  *
- * Retry rules (reference §5, plus plumb's choices):
+ * Retry rules (reference §5, plus plumb's choices; docs/aws.md has the numbers):
  * - throttled replies (codes of §5.1, HTTP 429) feed the service's limiter and are retried while
- *   the call is younger than throttle_deadline_ms, without counting against max_attempts or the
- *   retry quota: the limiter paces them, so a throttling storm delays work but does not fail it;
- * - transient failures (5xx, transient codes, no HTTP answer) follow standard mode: at most
- *   max_attempts attempts, full-jitter backoff, the 500-token quota (10 for a timeout, 5 else);
- * - mutating calls are retried the same way, with these rules for the attempt that might have
- *   landed: a delete that then finds nothing is done; CreateModel / CreateEndpointConfig that then
- *   find "already existing" are done (plumb names these by spec hash, so same name = same spec),
- *   and the reply carries the ARN from the message; CreateEndpoint that finds "already existing"
- *   after a retry reports CONFLICT (its name is stable, so the caller must re-observe);
- *   UpdateEndpoint that then finds "in-progress" reports CONFLICT (the update is running).
+ *   the call is younger than throttle_deadline_ms, without counting against the attempt budget or
+ *   the retry quota: the limiter paces them, so a throttling storm delays work but does not fail it;
+ * - transient failures (5xx, transient codes, no HTTP answer) are retried with full-jitter backoff
+ *   while the standard-mode retry quota lasts (500 tokens; a retry takes 5, 10 after a timeout; a
+ *   first-try success gives 1 back, a success after retries gives back what its last retry took)
+ *   and within an attempt budget that depends on what the call does:
+ *   - reads (no PLUMB_AWS_OP_MUTATES) get PLUMB_AWS_READ_ATTEMPTS (8). A read has no side effect:
+ *     retrying it costs only time and load, and the quota bounds the load. With the SDK's 3, a 20%
+ *     5xx rate fails 0.8% of reads (0.2^3), so a pass of a few hundred Describes nearly always
+ *     loses one; with 8 it fails 2.6 in a million. When a service is down, the quota drains after
+ *     100 retries and from then on calls fail at their first error, so the larger budget does not
+ *     multiply the load on a dead service; a lone read against one waits out its backoff (35 s
+ *     expected, at most 71 s) before it fails;
+ *   - mutating calls keep the standard 3: each retry of a call that may have landed has to be
+ *     reconciled (below), and a caller that gets the error re-observes before it acts again;
+ *   - a configured max_attempts (opts or AWS_MAX_ATTEMPTS) is the budget of every call, as in
+ *     the SDKs;
+ * - mutating calls retried after an ambiguous failure (5xx or no answer: the attempt may have
+ *   landed) settle the answer of the attempt that follows: a delete that then finds nothing is
+ *   done; a SageMaker create (model, endpoint config, endpoint) that then finds "already existing"
+ *   asks the matching Describe* whether what exists is what it asked for — any model or config of
+ *   that name (plumb's names carry the spec hash), an endpoint on the same EndpointConfigName —
+ *   and if so reports success with the ARN from the Describe; otherwise, or if the Describe fails,
+ *   the CONFLICT stands. "Already existing" on a create's first attempt is always a CONFLICT.
+ *   UpdateEndpoint that then finds "in-progress" reports CONFLICT (the update is running);
+ * - ExpiredToken on a call signed with the session's credentials (our clock is behind AWS's, or
+ *   the provider handed out stale credentials) makes the next signing wait for fresh credentials,
+ *   and the call is sent once more.
  * Secrets: nothing here logs headers, bodies or credentials.
  */
 #include "aws/aws.h"
@@ -27,9 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define REFRESH_ADVISORY_MS (15 * 60 * 1000)
-#define REFRESH_MANDATORY_MS (10 * 60 * 1000)
 
 struct plumb_aws_call {
 	struct plumb_aws *a;        /* owner */
@@ -46,6 +61,9 @@ struct plumb_aws_call {
 	bool token_reserved;        /* the limiter already gave this attempt its slot */
 	bool maybe_applied;         /* a mutating attempt failed without a clear answer */
 	bool in_http;               /* an attempt is on the wire */
+	bool verifying;             /* a Describe settles an "already exists" (its callback finishes) */
+	bool expired_retry;         /* already resent once after ExpiredToken */
+	struct plumb_err *verr;     /* the "already exists" error while verifying, owned */
 	int mode;                   /* CALL_SESSION, CALL_FIXED, CALL_UNSIGNED */
 	struct plumb_aws_creds *fixed; /* credentials for CALL_FIXED, owned */
 	char invocation[37];        /* amz-sdk-invocation-id */
@@ -89,8 +107,13 @@ int plumb_aws_init(struct plumb_aws *a, uv_loop_t *loop, struct plumb_http *http
 		const char *m = getenv("AWS_MAX_ATTEMPTS");
 		char *end = NULL;
 		long v = m ? strtol(m, &end, 10) : 0;
-		a->max_attempts = (m && *m && end && !*end && v > 0 && v <= 100) ? (int)v : 3;
+		a->max_attempts = (m && *m && end && !*end && v > 0 && v <= 100) ? (int)v : 0;
 	}
+	/* configured: the budget of every call; else the SDK's 3 for writes, more for reads */
+	a->read_attempts = a->max_attempts > 0 ? a->max_attempts : PLUMB_AWS_READ_ATTEMPTS;
+	if (a->max_attempts <= 0)
+		a->max_attempts = 3;
+	a->stats.quota_low = PLUMB_AWS_QUOTA_MAX;
 	a->rng = o.seed ? o.seed : (uint64_t)plumb_clock_mono_ms(a->clock) * 2654435761u + 88172645463325252ULL;
 	if (!a->rng)
 		a->rng = 1;
@@ -128,6 +151,7 @@ static void call_closed(uv_handle_t *h)
 		memset(c->fixed, 0, sizeof(*c->fixed));
 		free(c->fixed);
 	}
+	free(c->verr);
 	free(c->body);
 	free(c);
 }
@@ -295,6 +319,13 @@ static void url_host(const char *url, char *out, size_t n)
 
 static void on_http(int rc, struct plumb_http_resp *resp, const struct plumb_err *herr, void *data);
 
+/* Transient-failure attempt budget of the call (see the retry rules at the top). */
+static int budget(const struct plumb_aws_call *c)
+{
+	return (plumb_aws_op_flags(c->op) & PLUMB_AWS_OP_MUTATES) ? c->a->max_attempts
+								  : c->a->read_attempts;
+}
+
 static void send_attempt(struct plumb_aws_call *c)
 {
 	struct plumb_aws *a = c->a;
@@ -316,7 +347,7 @@ static void send_attempt(struct plumb_aws_call *c)
 						      "application/x-www-form-urlencoded; charset=utf-8" };
 	}
 	size_t nsigned = nh;
-	snprintf(sdkreq, sizeof(sdkreq), "attempt=%d; max=%d", c->attempts + 1, a->max_attempts);
+	snprintf(sdkreq, sizeof(sdkreq), "attempt=%d; max=%d", c->attempts + 1, budget(c));
 	h[nh++] = (struct plumb_http_header){ "amz-sdk-invocation-id", c->invocation };
 	h[nh++] = (struct plumb_http_header){ "amz-sdk-request", sdkreq };
 	struct plumb_aws_sigv4_out out;
@@ -356,19 +387,6 @@ static void send_attempt(struct plumb_aws_call *c)
 	c->in_http = true;
 }
 
-static bool creds_usable(struct plumb_aws *a, int64_t now, bool *refresh)
-{
-	*refresh = false;
-	if (!a->have_creds)
-		return false;
-	if (a->creds.expires_ms == 0)
-		return true;
-	if (now >= a->creds.expires_ms - REFRESH_MANDATORY_MS)
-		return false;
-	*refresh = now >= a->creds.expires_ms - REFRESH_ADVISORY_MS;
-	return true;
-}
-
 static void step(struct plumb_aws_call *c)
 {
 	struct plumb_aws *a = c->a;
@@ -380,15 +398,15 @@ static void step(struct plumb_aws_call *c)
 		return;
 	}
 	if (c->mode == CALL_SESSION) {
-		bool refresh;
-		if (!creds_usable(a, plumb_clock_now_ms(a->clock), &refresh)) {
+		enum plumb__aws_creds_verdict v = plumb__aws_creds_check(a, plumb_clock_now_ms(a->clock));
+		if (v == PLUMB__AWS_CREDS_WAIT) {
 			c->wnext = a->waiting;
 			a->waiting = c;
 			if (!a->fetching)
 				plumb__aws_creds_fetch(a);
 			return;
 		}
-		if (refresh && !a->fetching)
+		if (v == PLUMB__AWS_CREDS_REFRESH && !a->fetching)
 			plumb__aws_creds_fetch(a); /* in the background; these creds still serve */
 		if (c->op < 0) {
 			finish(c, 0, NULL, NULL);
@@ -408,22 +426,59 @@ static void step(struct plumb_aws_call *c)
 	send_attempt(c);
 }
 
-/* The ARN inside a SageMaker "Cannot create already existing ... \"arn\"" message. */
-static json_t *exists_reply(enum plumb_aws_op op, const struct plumb_err *e)
+/* The Describe that settles a create's "already exists" answered (see the retry rules). */
+static void on_verify(int rc, json_t *described, const struct plumb_err *err, void *data)
 {
-	const char *q = strstr(e->msg, "\"arn:");
-	json_t *r = json_object();
-	if (q) {
-		const char *end = strchr(q + 1, '"');
-		if (end) {
-			const char *key = op == PLUMB_AWS_OP_SM_CREATE_MODEL ? "ModelArn"
-					  : op == PLUMB_AWS_OP_SM_CREATE_ENDPOINT_CONFIG
-						  ? "EndpointConfigArn"
-						  : "EndpointArn";
-			json_object_set_new(r, key, json_stringn(q + 1, (size_t)(end - q - 1)));
-		}
+	struct plumb_aws_call *c = data;
+	struct plumb_aws *a = c->a;
+	json_t *input = json_loadb(c->body, c->body_len, 0, NULL), *reply = NULL;
+	c->verifying = false;
+	if (rc == PLUMB_ECANCELED || a->closing) {
+		finish(c, PLUMB_ECANCELED, NULL, err ? err : c->verr);
+	} else if (rc == 0 && input && plumb__aws_exists_matches(c->op, input, described, &reply)) {
+		a->stats.creates_verified++;
+		plumb_aws_quota_release(&a->quota, c->last_cost);
+		plumb_log(PLUMB_LOG_INFO, "aws_create_verified", "operation", plumb_aws_op_name(c->op),
+			  (char *)NULL);
+		finish(c, 0, reply, NULL);
+	} else {
+		/* not ours, or we cannot tell: the caller re-observes */
+		finish(c, c->verr->code ? c->verr->code : PLUMB_EAWS, NULL, c->verr);
 	}
-	return r;
+	json_decref(input);
+}
+
+/* Starts the Describe for a create that found "already existing" after a retry; false if not. */
+static bool verify_start(struct plumb_aws_call *c, const struct plumb_err *e)
+{
+	int dop = plumb__aws_exists_verify_op(c->op, c->maybe_applied);
+	if (dop < 0 || !plumb_aws_err_is_exists(e))
+		return false;
+	json_t *input = json_loadb(c->body, c->body_len, 0, NULL);
+	json_t *din = input ? plumb__aws_exists_describe_input(c->op, input) : NULL;
+	json_decref(input);
+	struct plumb_err serr;
+	plumb_err_clear(&serr);
+	c->verr = din ? malloc(sizeof(*c->verr)) : NULL;
+	if (!c->verr) {
+		json_decref(din);
+		return false;
+	}
+	*c->verr = *e;
+	c->verifying = true;
+	if (plumb_aws_call_start(c->a, (enum plumb_aws_op)dop, din, on_verify, c, &serr) != 0) {
+		c->verifying = false;
+		json_decref(din);
+		return false;
+	}
+	json_decref(din);
+	return true;
+}
+
+static bool is_expired_token(const struct plumb_err *e)
+{
+	return strcmp(e->aws_code, "ExpiredToken") == 0 ||
+	       strcmp(e->aws_code, "ExpiredTokenException") == 0;
 }
 
 static void on_http(int rc, struct plumb_http_resp *resp, const struct plumb_err *herr, void *data)
@@ -491,8 +546,10 @@ static void on_http(int rc, struct plumb_http_resp *resp, const struct plumb_err
 		}
 	} else if (e.cls == PLUMB_ERRC_RETRYABLE) {
 		a->stats.transient++;
-		if (c->attempts - c->throttled < a->max_attempts) {
+		if (c->attempts - c->throttled < budget(c)) {
 			int cost = plumb_aws_quota_acquire(&a->quota, timeout);
+			if (a->quota.tokens < a->stats.quota_low)
+				a->stats.quota_low = a->quota.tokens;
 			if (cost) {
 				c->last_cost = cost;
 				if (flags & PLUMB_AWS_OP_MUTATES)
@@ -500,21 +557,22 @@ static void on_http(int rc, struct plumb_http_resp *resp, const struct plumb_err
 				schedule(c, plumb_aws_backoff_ms(c->attempts - c->throttled, rnd01(a)));
 				return;
 			}
+			a->stats.quota_denied++;
 		}
+	} else if (is_expired_token(&e) && c->mode == CALL_SESSION && !c->expired_retry) {
+		/* refused at the door, so nothing landed: fetch fresh credentials, send once more */
+		c->expired_retry = true;
+		plumb__aws_creds_invalidate(a);
+		schedule(c, 0);
+		return;
 	}
-	if (c->maybe_applied) {
-		if ((flags & PLUMB_AWS_OP_DELETE) && e.cls == PLUMB_ERRC_NOT_FOUND) {
-			plumb_aws_quota_release(&a->quota, c->last_cost);
-			finish(c, 0, json_object(), NULL);
-			return;
-		}
-		if ((flags & PLUMB_AWS_OP_CREATE) && c->op != PLUMB_AWS_OP_SM_CREATE_ENDPOINT &&
-		    plumb_aws_err_is_exists(&e)) {
-			plumb_aws_quota_release(&a->quota, c->last_cost);
-			finish(c, 0, exists_reply(c->op, &e), NULL);
-			return;
-		}
+	if (c->maybe_applied && (flags & PLUMB_AWS_OP_DELETE) && e.cls == PLUMB_ERRC_NOT_FOUND) {
+		plumb_aws_quota_release(&a->quota, c->last_cost);
+		finish(c, 0, json_object(), NULL);
+		return;
 	}
+	if ((flags & PLUMB_AWS_OP_CREATE) && verify_start(c, &e))
+		return;
 	finish(c, e.code ? e.code : PLUMB_EAWS, NULL, &e);
 }
 
@@ -523,17 +581,21 @@ void plumb_aws_close(struct plumb_aws *a)
 	if (a->closing)
 		return;
 	a->closing = true;
-	/* calls on the wire finish when their http request is cancelled or answered; the rest now */
-	struct plumb_aws_call *c = a->live;
-	while (c) {
-		struct plumb_aws_call *n = c->next;
-		if (!c->in_http) {
-			struct plumb_err e;
-			plumb_err_clear(&e);
-			plumb_err_set(&e, PLUMB_ECANCELED, "aws client closing");
-			finish(c, PLUMB_ECANCELED, NULL, &e);
-		}
-		c = n;
+	/*
+	 * Calls on the wire finish when their http request is cancelled or answered, calls waiting
+	 * on a verifying Describe when it does; the rest now. A finish may finish others (a Describe
+	 * ending its create), so the scan restarts from the head after each one.
+	 */
+	for (;;) {
+		struct plumb_aws_call *c = a->live;
+		while (c && (c->in_http || c->verifying))
+			c = c->next;
+		if (!c)
+			break;
+		struct plumb_err e;
+		plumb_err_clear(&e);
+		plumb_err_set(&e, PLUMB_ECANCELED, "aws client closing");
+		finish(c, PLUMB_ECANCELED, NULL, &e);
 	}
 	a->waiting = NULL;
 	plumb__aws_creds_release(a);

@@ -6,13 +6,28 @@
  * credential_source, chained up to 4 roles) → web identity (profile or env) → static keys in the
  * credentials / config file → container endpoint → IMDS (v2 token, v1 fallback on 403/404/405 or
  * no answer unless AWS_EC2_METADATA_V1_DISABLED). SSO, credential_process and console login are
- * not supported (a profile that uses only them ends in a clear ECONFIG error).
+ * not supported: a profile the chain reaches (the selected one, or a source_profile) that names
+ * sso_session, sso_start_url, sso_account_id, sso_role_name or credential_process is an ECONFIG
+ * error naming the profile and the key, rather than a silent fall-through to container or IMDS
+ * credentials of some other identity. Environment credentials and AWS_WEB_IDENTITY_TOKEN_FILE
+ * still win over such a profile, as they do in the SDKs.
  *
  * A fetch is a small state machine: get the base credentials (env/file: copied; web identity:
  * unsigned STS AssumeRoleWithWebIdentity with the token file re-read each time; container: GET
  * with the authorization token re-read each time; IMDS: PUT token, GET role, GET credentials),
  * then one signed STS AssumeRole per role step. Secrets live only in struct plumb_aws_creds and
  * are wiped when replaced; nothing here logs them.
+ *
+ * Refresh: credentials with an expiry are refreshed in the background once they are within the
+ * advisory window of it (calls keep signing with them meanwhile, so nothing waits), and no call
+ * signs with them inside the mandatory window — it waits for the fetch. The windows are botocore's
+ * (15 and 10 minutes) for credentials that live an hour or more, and scale down to half and a
+ * quarter of the lifetime seen at fetch time for shorter ones: with fixed windows, 15-minute
+ * credentials (the STS minimum) would be refreshed on every call and could never be used at all
+ * once the mandatory window reached back to their issue time. Taking the lifetime from the fetch
+ * also backs off geometrically when a provider hands back the same credentials (IMDS and ECS do
+ * until they rotate them). A failed refresh while the old credentials still serve is retried
+ * after min(10 s, a quarter of what is left) and the old ones are used meanwhile.
  */
 #include "aws/aws.h"
 #include "aws/aws_int.h"
@@ -44,6 +59,11 @@ struct plan {
 	bool imds_v1_disabled;
 	struct role_step roles[4];        /* AssumeRole chain after the base */
 	int nroles;
+	/* refresh state (wall times, ms) */
+	int64_t advisory_ms;              /* from here on refresh in the background */
+	int64_t mandatory_ms;             /* from here on no call signs before a fetch */
+	int64_t hold_until_ms;            /* a refresh failed: no new one before this */
+	bool invalid;                     /* the service said the token expired: fetch first */
 	/* fetch state */
 	int next_role;                    /* index of the role being assumed */
 	struct plumb_aws_creds cur;       /* credentials so far */
@@ -52,9 +72,51 @@ struct plan {
 	struct plumb_aws *a;              /* owner */
 };
 
+#define REFRESH_ADVISORY_MS (15 * 60 * 1000)  /* botocore's advisory refresh */
+#define REFRESH_MANDATORY_MS (10 * 60 * 1000) /* botocore's mandatory refresh */
+#define REFRESH_FAIL_HOLD_MS (10 * 1000)      /* longest pause after a failed refresh */
+
 static struct plan *plan_of(struct plumb_aws *a)
 {
 	return a->plan;
+}
+
+void plumb__aws_refresh_windows(int64_t now, int64_t expires, int64_t *advisory,
+				int64_t *mandatory)
+{
+	int64_t life = expires > now ? expires - now : 0;
+	int64_t adv = life / 2 < REFRESH_ADVISORY_MS ? life / 2 : REFRESH_ADVISORY_MS;
+	int64_t man = life / 4 < REFRESH_MANDATORY_MS ? life / 4 : REFRESH_MANDATORY_MS;
+	*advisory = expires - adv;
+	*mandatory = expires - man;
+}
+
+enum plumb__aws_creds_verdict plumb__aws_creds_check(struct plumb_aws *a, int64_t now)
+{
+	struct plan *p = plan_of(a);
+	if (!a->have_creds || !p)
+		return PLUMB__AWS_CREDS_WAIT;
+	bool held = now < p->hold_until_ms; /* a refresh just failed: these still serve */
+	if (p->invalid && !held)
+		return PLUMB__AWS_CREDS_WAIT;
+	if (!a->creds.expires_ms)
+		return PLUMB__AWS_CREDS_OK;
+	if (now >= a->creds.expires_ms)
+		return PLUMB__AWS_CREDS_WAIT;
+	if (held)
+		return PLUMB__AWS_CREDS_OK;
+	if (now >= p->mandatory_ms)
+		return PLUMB__AWS_CREDS_WAIT;
+	return now >= p->advisory_ms ? PLUMB__AWS_CREDS_REFRESH : PLUMB__AWS_CREDS_OK;
+}
+
+void plumb__aws_creds_invalidate(struct plumb_aws *a)
+{
+	struct plan *p = plan_of(a);
+	if (p) {
+		p->invalid = true;
+		p->hold_until_ms = 0;
+	}
 }
 
 static bool truthy(const char *v)
@@ -167,6 +229,25 @@ static void fill_role(struct role_step *r, const struct plumb_aws_profile *pf, c
 		r->duration = (int)strtol(v, NULL, 10);
 }
 
+/* SSO and credential_process: refuse by name instead of falling through the chain. */
+static int unsupported_keys(const struct plumb_aws_profile *pf, const char *name,
+			    struct plumb_err *err)
+{
+	static const char *const keys[] = { "sso_session", "sso_start_url", "sso_account_id",
+					    "sso_role_name", "credential_process" };
+	for (size_t i = 0; i < PLUMB_ARRAY_LEN(keys); i++) {
+		const char *v = plumb_aws_profile_get(pf, name, keys[i]);
+		if (v && *v)
+			return plumb_err_set(err, PLUMB_ECONFIG,
+					     "profile %s: %s is not supported (plumb does no SSO or "
+					     "credential_process); use keys, role_arn or web identity, or "
+					     "export credentials to the environment (aws configure "
+					     "export-credentials --profile %s --format env)",
+					     name, keys[i], name);
+	}
+	return 0;
+}
+
 static bool profile_keys(struct plan *p, const struct plumb_aws_profile *pf, const char *name)
 {
 	const char *id = plumb_aws_profile_get(pf, name, "aws_access_key_id");
@@ -251,6 +332,9 @@ static int resolve_profile(struct plan *p, struct plumb_aws *a, const char *name
 	if (wif && *wif)
 		return plumb_err_set(err, PLUMB_ECONFIG,
 				     "profile %s: web_identity_token_file needs role_arn", name);
+	int urc = unsupported_keys(pf, name, err);
+	if (urc)
+		return urc;
 	return profile_keys(p, pf, name) ? 1 : 0;
 }
 
@@ -308,6 +392,8 @@ int plumb__aws_creds_plan(struct plumb_aws *a, const struct plumb_aws_creds *exp
 		session_name(p->wi.session, sizeof(p->wi.session), getenv("AWS_ROLE_SESSION_NAME"), a);
 		return 0;
 	}
+	if ((rc = unsupported_keys(&a->profile, name, err)) != 0)
+		return rc;
 	if (profile_keys(p, &a->profile, name)) {
 		p->provider = PLUMB_AWS_PROV_PROFILE;
 		snprintf(p->base_creds.detail, sizeof(p->base_creds.detail), "profile %s", name);
@@ -351,10 +437,16 @@ static void fetch_failed(struct plan *p, int rc, const struct plumb_err *e)
 		      plumb_aws_provider_name(p->provider), msg);
 	if (a->creds_err.cls == PLUMB_ERRC_NONE)
 		a->creds_err.cls = PLUMB_ERRC_TERMINAL;
-	/* keep serving still-valid credentials after a failed background refresh */
-	if (a->have_creds && a->creds.expires_ms &&
-	    plumb_clock_now_ms(a->clock) >= a->creds.expires_ms)
+	/* keep serving still-valid credentials after a failed refresh, and pause before the next */
+	int64_t now = plumb_clock_now_ms(a->clock);
+	if (a->have_creds && a->creds.expires_ms && now >= a->creds.expires_ms)
 		a->have_creds = false;
+	if (a->have_creds) {
+		int64_t hold = REFRESH_FAIL_HOLD_MS;
+		if (a->creds.expires_ms && (a->creds.expires_ms - now) / 4 < hold)
+			hold = (a->creds.expires_ms - now) / 4;
+		p->hold_until_ms = now + hold;
+	}
 	plumb_log(PLUMB_LOG_WARN, "aws_credentials_failed", "provider",
 		  plumb_aws_provider_name(p->provider), "error", msg, (char *)NULL);
 	memset(&p->cur, 0, sizeof(p->cur));
@@ -364,6 +456,20 @@ static void fetch_failed(struct plan *p, int rc, const struct plumb_err *e)
 static void fetch_succeeded(struct plan *p)
 {
 	struct plumb_aws *a = p->a;
+	int64_t now = plumb_clock_now_ms(a->clock);
+	if (p->cur.expires_ms && now >= p->cur.expires_ms) {
+		/* e.g. AWS_CREDENTIAL_EXPIRATION passed: fetching again would give the same */
+		struct plumb_err e;
+		char exp[21];
+		plumb_err_clear(&e);
+		plumb_time_iso8601(p->cur.expires_ms, exp);
+		plumb_err_set(&e, PLUMB_ECONFIG, "the credentials expired at %s", exp);
+		fetch_failed(p, PLUMB_ECONFIG, &e);
+		return;
+	}
+	plumb__aws_refresh_windows(now, p->cur.expires_ms, &p->advisory_ms, &p->mandatory_ms);
+	p->hold_until_ms = 0;
+	p->invalid = false;
 	memset(&a->creds, 0, sizeof(a->creds));
 	a->creds = p->cur;
 	a->creds.provider = p->provider;

@@ -7,10 +7,16 @@
  * simpler AIMD (x0.7 on throttle, additive raise on success) over a reservation-style token
  * bucket. It converges to just under the service's rate within seconds and needs no rate
  * measurement window; what we give up is CUBIC's faster probing back up after a long calm.
+ *
+ * Also here: the decision taken when a SageMaker create that was retried after an ambiguous
+ * failure answers "already exists" — which Describe settles it, and whether its reply matches.
  */
 #include "aws/aws.h"
+#include "aws/aws_int.h"
 
 #include <math.h>
+#include <string.h>
+#include <strings.h>
 
 #define LIMITER_MIN_RATE 0.5    /* tokens/s floor */
 #define LIMITER_BETA 0.7        /* multiplicative decrease */
@@ -119,4 +125,70 @@ void plumb_aws_limiter_on_success(struct plumb_aws_limiter *l, int64_t now)
 		l->rate = ceiling;
 	l->burst = l->rate < 1 ? 1 : l->rate;
 	l->last_raise_ms = now;
+}
+
+/* ---------------------------------------------------------------- creates after a retry */
+
+static const struct {
+	enum plumb_aws_op create, describe; /* the create and the Describe that settles it */
+	const char *name;                   /* the name member of both inputs */
+	const char *arn;                    /* the ARN member of both replies */
+} verify[] = {
+	{ PLUMB_AWS_OP_SM_CREATE_MODEL, PLUMB_AWS_OP_SM_DESCRIBE_MODEL, "ModelName", "ModelArn" },
+	{ PLUMB_AWS_OP_SM_CREATE_ENDPOINT_CONFIG, PLUMB_AWS_OP_SM_DESCRIBE_ENDPOINT_CONFIG,
+	  "EndpointConfigName", "EndpointConfigArn" },
+	{ PLUMB_AWS_OP_SM_CREATE_ENDPOINT, PLUMB_AWS_OP_SM_DESCRIBE_ENDPOINT, "EndpointName",
+	  "EndpointArn" },
+};
+
+static int verify_row(enum plumb_aws_op op)
+{
+	for (size_t i = 0; i < PLUMB_ARRAY_LEN(verify); i++)
+		if (verify[i].create == op)
+			return (int)i;
+	return -1;
+}
+
+int plumb__aws_exists_verify_op(enum plumb_aws_op op, bool maybe_applied)
+{
+	int i = verify_row(op);
+	/* "already exists" on the first attempt is someone else's resource: a plain conflict */
+	if (i < 0 || !maybe_applied)
+		return -1;
+	return (int)verify[i].describe;
+}
+
+json_t *plumb__aws_exists_describe_input(enum plumb_aws_op op, const json_t *create_input)
+{
+	int i = verify_row(op);
+	const char *name = i < 0 ? NULL : json_string_value(json_object_get(create_input,
+									    verify[i].name));
+	if (!name)
+		return NULL;
+	return json_pack("{s:s}", verify[i].name, name);
+}
+
+bool plumb__aws_exists_matches(enum plumb_aws_op op, const json_t *create_input,
+			       const json_t *described, json_t **reply)
+{
+	int i = verify_row(op);
+	*reply = NULL;
+	if (i < 0 || !json_is_object(described))
+		return false;
+	const char *want = json_string_value(json_object_get(create_input, verify[i].name));
+	const char *got = json_string_value(json_object_get(described, verify[i].name));
+	const char *arn = json_string_value(json_object_get(described, verify[i].arn));
+	/* SageMaker names are unique case-insensitively */
+	if (!want || !got || !arn || strcasecmp(want, got) != 0)
+		return false;
+	if (op == PLUMB_AWS_OP_SM_CREATE_ENDPOINT) {
+		const char *cw = json_string_value(json_object_get(create_input, "EndpointConfigName"));
+		const char *cg = json_string_value(json_object_get(described, "EndpointConfigName"));
+		const char *st = json_string_value(json_object_get(described, "EndpointStatus"));
+		/* a Deleting endpoint is an older one on its way out, not what we just created */
+		if (!cw || !cg || strcmp(cw, cg) != 0 || (st && strcmp(st, "Deleting") == 0))
+			return false;
+	}
+	*reply = json_pack("{s:s}", verify[i].arn, arn);
+	return *reply != NULL;
 }

@@ -4,10 +4,14 @@
  *   aws_tool sign            JSON lines on stdin (method, path, query, headers [[n,v]...], body,
  *                            akid, secret, token, region, service, time) -> one JSON line each
  *                            with authorization and canonical (for tests/aws/sigv4_diff.py)
- *   aws_tool call OP JSON [--count N] [--service S]
+ *   aws_tool call OP JSON [--count N] [--service S] [--conns N] [--profile P]
+ *                 [--paginate MEMBER] [--interval MS]
  *                            runs OP N times concurrently through the real client on one loop
- *                            and prints a JSON summary (ok, errors by code, connections, time,
- *                            throttles seen, the last reply) — used by tests/integration
+ *                            (with --interval: loads credentials first, then starts one call
+ *                            every MS ms) and prints a JSON summary (ok, errors by code,
+ *                            connections, time, throttles and retries seen, retry quota,
+ *                            credential fetches, slowest call, the last reply) — used by
+ *                            tests/integration
  */
 #include "aws/aws.h"
 
@@ -89,11 +93,22 @@ struct tally {
 	json_t *errors;        /* code -> count */
 	json_t *last;          /* last reply */
 	json_t *last_error;    /* last error detail */
+	int64_t max_ms;        /* slowest call, start to callback */
+};
+
+struct one {
+	struct tally *t;       /* shared tally */
+	int64_t start;         /* mono ms at start */
 };
 
 static void on_call(int rc, json_t *reply, const struct plumb_err *err, void *data)
 {
-	struct tally *t = data;
+	struct one *o = data;
+	struct tally *t = o->t;
+	int64_t ms = plumb_clock_mono_ms(&plumb_clock_system) - o->start;
+	free(o);
+	if (ms > t->max_ms)
+		t->max_ms = ms;
 	t->done++;
 	if (rc == 0) {
 		t->ok++;
@@ -111,11 +126,47 @@ static void on_call(int rc, json_t *reply, const struct plumb_err *err, void *da
 				  plumb_err_class_name(err ? err->cls : 0), "message", err ? err->msg : "");
 }
 
+struct starter {
+	struct plumb_aws *aws;  /* the client */
+	int op;                 /* operation */
+	json_t *input;          /* its input */
+	const char *paginate;   /* list member, or NULL */
+	struct tally *t;        /* results */
+	int count, started;     /* calls wanted, started */
+	bool failed;            /* a start failed */
+};
+
+static void start_one(struct starter *st)
+{
+	struct plumb_err err;
+	plumb_err_clear(&err);
+	struct one *o = malloc(sizeof(*o));
+	*o = (struct one){ st->t, plumb_clock_mono_ms(&plumb_clock_system) };
+	int rc = st->paginate ? plumb_aws_paginate_start(st->aws, st->op, st->input, st->paginate, 0,
+							 on_call, o, &err)
+			      : plumb_aws_call_start(st->aws, st->op, st->input, on_call, o, &err);
+	if (rc) {
+		free(o);
+		fprintf(stderr, "aws_tool: start: %s\n", err.msg);
+		st->failed = true;
+		return;
+	}
+	st->started++;
+}
+
+static void on_tick(uv_timer_t *tick)
+{
+	struct starter *st = tick->data;
+	start_one(st);
+	if (st->started >= st->count || st->failed)
+		uv_timer_stop(tick);
+}
+
 int plumb__aws_tool_call(int argc, char **argv)
 {
 	const char *service = NULL, *profile = NULL, *paginate = NULL;
 	int count = 1;
-	long conns = 0;
+	long conns = 0, interval = -1;
 	if (argc < 3) {
 		fprintf(stderr, "usage: aws_tool call OP JSON [--count N] [--service S] [--conns N] "
 				"[--profile P] [--paginate MEMBER]\n");
@@ -132,6 +183,8 @@ int plumb__aws_tool_call(int argc, char **argv)
 			profile = argv[i + 1];
 		else if (strcmp(argv[i], "--paginate") == 0)
 			paginate = argv[i + 1];
+		else if (strcmp(argv[i], "--interval") == 0)
+			interval = strtol(argv[i + 1], NULL, 10);
 	}
 	int op = plumb_aws_op_find(service, argv[1]);
 	if (op < 0) {
@@ -158,17 +211,36 @@ int plumb__aws_tool_call(int argc, char **argv)
 		fprintf(stderr, "aws_tool: %s\n", err.msg);
 		return 1;
 	}
-	int64_t t0 = plumb_clock_mono_ms(&plumb_clock_system);
-	for (int i = 0; i < count; i++) {
-		int rc = paginate ? plumb_aws_paginate_start(&aws, op, input, paginate, 0, on_call, &t, &err)
-				  : plumb_aws_call_start(&aws, op, input, on_call, &t, &err);
-		if (rc) {
-			fprintf(stderr, "aws_tool: start: %s\n", err.msg);
+	if (interval >= 0) {
+		/* credentials first, so the calls measure refreshes, not the first fetch */
+		struct tally warm = { .errors = json_object() };
+		struct one *o = malloc(sizeof(*o));
+		*o = (struct one){ &warm, 0 };
+		if (plumb_aws_creds_start(&aws, on_call, o, &err) != 0) {
+			fprintf(stderr, "aws_tool: credentials: %s\n", err.msg);
 			return 1;
 		}
+		while (!warm.done)
+			uv_run(&loop, UV_RUN_ONCE);
+		json_decref(warm.errors);
+		json_decref(warm.last_error);
 	}
-	while (t.done < count)
+	int64_t t0 = plumb_clock_mono_ms(&plumb_clock_system);
+	struct starter st = { &aws, op, input, paginate, &t, count, 0, 0 };
+	uv_timer_t tick;
+	uv_timer_init(&loop, &tick);
+	tick.data = &st;
+	if (interval > 0) {
+		uv_timer_start(&tick, on_tick, 0, (uint64_t)interval);
+	} else {
+		while (st.started < count && !st.failed)
+			start_one(&st);
+	}
+	while (t.done < st.started || (st.started < count && !st.failed))
 		uv_run(&loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&tick, NULL);
+	if (st.failed)
+		return 1;
 	int64_t ms = plumb_clock_mono_ms(&plumb_clock_system) - t0;
 	json_t *out = json_pack(
 		"{s:i, s:i, s:O, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:O?, s:O?}",
@@ -180,6 +252,15 @@ int plumb__aws_tool_call(int argc, char **argv)
 		"provider", plumb_aws_provider_name(aws.creds.provider), "region", aws.region,
 		"endpoint", aws.endpoint[plumb_aws_op_service(op)], "last_reply", t.last, "last_error",
 		t.last_error);
+	json_object_set_new(out, "failed", json_integer((json_int_t)aws.stats.failed));
+	json_object_set_new(out, "cred_fetches", json_integer((json_int_t)aws.stats.cred_fetches));
+	json_object_set_new(out, "quota_denied", json_integer((json_int_t)aws.stats.quota_denied));
+	json_object_set_new(out, "quota_low", json_integer(aws.stats.quota_low));
+	json_object_set_new(out, "quota_end", json_integer(aws.quota.tokens));
+	json_object_set_new(out, "creates_verified",
+			    json_integer((json_int_t)aws.stats.creates_verified));
+	json_object_set_new(out, "max_call_ms", json_integer((json_int_t)t.max_ms));
+	json_object_set_new(out, "creds_expires_ms", json_integer((json_int_t)aws.creds.expires_ms));
 	char *s = json_dumps(out, JSON_COMPACT);
 	printf("%s\n", s);
 	free(s);
