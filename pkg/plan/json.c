@@ -172,11 +172,20 @@ static char *dump_canonical(const json_t *v)
 	return json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+/* Any kind a plan names, ScalingPolicy included (plumb_kind_from_name knows manifest kinds). */
+static int kind_from_name(const char *name)
+{
+	for (int k = 0; k < PLUMB_KIND__COUNT; k++)
+		if (k != PLUMB_KIND_DEFAULTS && strcmp(plumb_kind_name((enum plumb_kind)k), name) == 0)
+			return k;
+	return -1;
+}
+
 /* One resource's line, malloc'd; NULL on bad input (*rc set) or no memory. */
 static char *fingerprint_line(const json_t *r, const struct plumb_observed_set *have, int *rc)
 {
 	const char *kname = json_string_value(json_object_get(r, "kind"));
-	int k = kname ? plumb_kind_from_name(kname) : -1;
+	int k = kname ? kind_from_name(kname) : -1;
 	if (k < 0) {
 		*rc = PLUMB_EINVAL;
 		return NULL;

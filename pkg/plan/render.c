@@ -215,22 +215,74 @@ static int put_delta(struct plumb_buf *b, const struct plumb_delta *dl, const st
 	return rc ? rc : plumb_buf_addch(b, '\n');
 }
 
-/* A create without field deltas shows its spec's top-level members, in manifest spelling. */
+/*
+ * A create (which has no deltas) shows its spec leaf by leaf, in manifest spelling:
+ * "+ productionVariants[0].instanceType: "ml.g5.xlarge"", at most SPEC_LINES lines.
+ */
+#define SPEC_LINES 40
+
+struct flat {
+	struct plumb_buf *out;   /* where lines go */
+	const struct style *st;  /* colours */
+	struct plumb_buf path;   /* the path being walked */
+	size_t lines, more;      /* lines written, lines left out */
+	int rc;                  /* first failure */
+};
+
+static void flat_walk(struct flat *f, const struct plumb_shape *s, const json_t *v, int depth)
+{
+	bool object = json_is_object(v) && json_object_size(v) && !plumb_ref_marker_target(v);
+	bool array = json_is_array(v) && json_array_size(v);
+	if ((!object && !array) || depth > 16) {
+		if (f->lines >= SPEC_LINES) {
+			f->more++;
+			return;
+		}
+		f->lines++;
+		int rc = plumb_buf_addf(f->out, "      %s+%s %s: ", f->st->green, f->st->reset,
+					f->path.buf);
+		rc = rc ? rc : put_value(f->out, v);
+		rc = rc ? rc : plumb_buf_addch(f->out, '\n');
+		f->rc = f->rc ? f->rc : rc;
+		return;
+	}
+	size_t mark = f->path.len;
+	if (array) {
+		size_t i;
+		json_t *item;
+		json_array_foreach((json_t *)v, i, item) {
+			f->rc = f->rc ? f->rc : plumb_buf_addf(&f->path, "[%zu]", i);
+			flat_walk(f, s && s->type == PLUMB_T_LIST ? s->item : NULL, item, depth + 1);
+			plumb_buf_truncate(&f->path, mark);
+		}
+		return;
+	}
+	const char *k;
+	json_t *m;
+	json_object_foreach((json_t *)v, k, m) {
+		const struct plumb_member *mem =
+			s && s->type == PLUMB_T_STRUCT ? plumb_shape_member_aws(s, k) : NULL;
+		const struct plumb_shape *sub = mem ? mem->shape
+					       : s && s->type == PLUMB_T_MAP ? s->item : NULL;
+		f->rc = f->rc ? f->rc : plumb_buf_addf(&f->path, "%s%s", mark ? "." : "",
+						       mem ? mem->name : k);
+		flat_walk(f, sub, m, depth + 1);
+		plumb_buf_truncate(&f->path, mark);
+	}
+}
+
 static int put_spec(struct plumb_buf *b, const struct plumb_change *c, const struct style *st)
 {
 	const json_t *spec = c->spec ? c->spec : c->want ? c->want->spec : NULL;
-	const struct plumb_shape *s = plumb_kind_info(c->kind)->spec;
-	const char *k;
-	json_t *v;
-	int rc = 0;
-	json_object_foreach((json_t *)spec, k, v) {
-		const struct plumb_member *m = s ? plumb_shape_member_aws(s, k) : NULL;
-		rc = rc ? rc : plumb_buf_addf(b, "      %s+%s %s: ", st->green, st->reset,
-					      m ? m->name : k);
-		rc = rc ? rc : put_value(b, v);
-		rc = rc ? rc : plumb_buf_addch(b, '\n');
-	}
-	return rc;
+	if (!json_is_object(spec) || !json_object_size(spec))
+		return 0;
+	struct flat f = { .out = b, .st = st };
+	plumb_buf_init(&f.path, 0);
+	flat_walk(&f, plumb_kind_info(c->kind)->spec, spec, 0);
+	plumb_buf_release(&f.path);
+	if (!f.rc && f.more)
+		f.rc = plumb_buf_addf(b, "      %s+%s ... %zu more\n", st->green, st->reset, f.more);
+	return f.rc;
 }
 
 static int put_resource(struct plumb_buf *b, const struct plumb_change *c, const struct style *st)
@@ -283,7 +335,9 @@ static int put_keys(struct plumb_buf *b, const json_t *tags)
 	return rc;
 }
 
-static int put_action(struct plumb_buf *b, const struct plumb_action *a, const struct style *st)
+/* One action line; its reason below it unless the action before gave the same one. */
+static int put_action(struct plumb_buf *b, const struct plumb_action *a, const char *prev_why,
+		      const struct style *st)
 {
 	const char *colour = "";
 	switch (a->type) {
@@ -327,7 +381,7 @@ static int put_action(struct plumb_buf *b, const struct plumb_action *a, const s
 	if (a->deps.len)
 		rc = rc ? rc : plumb_buf_addch(b, ')');
 	rc = rc ? rc : plumb_buf_addch(b, '\n');
-	if (a->why)
+	if (a->why && (!prev_why || strcmp(prev_why, a->why) != 0))
 		rc = rc ? rc : plumb_buf_addf(b, "       %s# %s%s\n", st->dim, a->why, st->reset);
 	return rc;
 }
@@ -390,7 +444,10 @@ int plumb_plan_render_text(const struct plumb_plan *p, struct plumb_buf *out, bo
 	if (p->actions.len) {
 		rc = rc ? rc : plumb_buf_adds(out, "Actions, in order:\n");
 		for (size_t i = 0; i < p->actions.len && !rc; i++)
-			rc = put_action(out, p->actions.items[i], st);
+			rc = put_action(out, p->actions.items[i],
+					i ? ((const struct plumb_action *)p->actions.items[i - 1])->why
+					  : NULL,
+					st);
 		rc = rc ? rc : plumb_buf_addch(out, '\n');
 		rc = rc ? rc : plumb_buf_addf(out, "%sPlan:%s ", st->bold, st->reset);
 		rc = rc ? rc : plumb_plan_summary(p, out);

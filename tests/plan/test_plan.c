@@ -1008,8 +1008,10 @@ static const char small_plain[] =
 	"plumb will make these changes:\n"
 	"\n"
 	"  + EndpointConfig/clip (clip-eeee5555, us-east-1) will be created\n"
-	"      + productionVariants: [{\"VariantName\":\"AllTraffic\",\"ModelName\":"
-	"\"clip-aaaa1111\",\"InstanceTyp...\n"
+	"      + productionVariants[0].variantName: \"AllTraffic\"\n"
+	"      + productionVariants[0].modelName: \"clip-aaaa1111\"\n"
+	"      + productionVariants[0].instanceType: \"ml.g5.2xlarge\"\n"
+	"      + productionVariants[0].initialInstanceCount: 1\n"
 	"  ~ Endpoint/clip (us-east-1) will be updated in place\n"
 	"      ~ endpointConfigName: \"clip-bbbb2222\" -> \"clip-eeee5555\"\n"
 	"      + tags.team: \"search\"\n"
@@ -1054,8 +1056,10 @@ START_TEST(render_text_colour)
 		"plumb will make these changes:\n"
 		"\n"
 		"  \033[32m+\033[0m EndpointConfig/clip (clip-eeee5555, us-east-1) will be created\n"
-		"      \033[32m+\033[0m productionVariants: [{\"VariantName\":\"AllTraffic\","
-		"\"ModelName\":\"clip-aaaa1111\",\"InstanceTyp...\n"
+		"      \033[32m+\033[0m productionVariants[0].variantName: \"AllTraffic\"\n"
+		"      \033[32m+\033[0m productionVariants[0].modelName: \"clip-aaaa1111\"\n"
+		"      \033[32m+\033[0m productionVariants[0].instanceType: \"ml.g5.2xlarge\"\n"
+		"      \033[32m+\033[0m productionVariants[0].initialInstanceCount: 1\n"
 		"  \033[33m~\033[0m Endpoint/clip (us-east-1) will be updated in place\n"
 		"      \033[33m~\033[0m endpointConfigName: \"clip-bbbb2222\" -> \"clip-eeee5555\"\n"
 		"      \033[32m+\033[0m tags.team: \"search\"\n"
@@ -1117,10 +1121,14 @@ START_TEST(render_markers_and_why)
 	ck_assert_msg(strstr(f.out.buf, "      ~ alarmActions[0]: \"arn:old\" -> (known after "
 					"apply)\n"),
 		      "%s", f.out.buf);
-	ck_assert_msg(strstr(f.out.buf, "  4. delete  ScalableTarget/clip (" RID
-					"): DeregisterScalableTarget   (after 1, 2, 3)\n"
+	/* a reason shared by consecutive actions is shown once, under the first */
+	ck_assert_msg(strstr(f.out.buf, "(after 1)\n"
 					"       # instance type of autoscaled variant AllTraffic "
-					"changes: AWS refuses UpdateEndpoint while it is registered\n"),
+					"changes: AWS refuses UpdateEndpoint while it is registered\n"
+					"  3. delete  ScalingPolicy/clip/scale-from-zero "
+					"(scale-from-zero): DeleteScalingPolicy   (after 1)\n"
+					"  4. delete  ScalableTarget/clip (" RID
+					"): DeregisterScalableTarget   (after 1, 2, 3)\n"),
 		      "%s", f.out.buf);
 	fx_release(&f);
 }
@@ -1248,6 +1256,17 @@ START_TEST(fingerprint_from_json)
 	ck_assert_int_eq(plumb_observed_set_add(&f.have, n), 0);
 	ck_assert_int_eq(plumb_plan_fingerprint(saved, &f.have, b), 0);
 	ck_assert_str_ne(a, b);
+
+	/* every kind a plan names, scaling policies too */
+	struct fx g;
+	fx_init(&g);
+	autoscaled_stack(&g, CONFIG_SPEC("clip-aaaa1111", "ml.g5.2xlarge", "1"), PLUMB_CHANGE_NONE);
+	build(&g);
+	json_t *gj = plumb_plan_to_json(&g.p, NULL);
+	ck_assert_int_eq(plumb_plan_fingerprint(gj, &g.have, b), 0);
+	ck_assert_str_ne(a, b);
+	json_decref(gj);
+	fx_release(&g);
 
 	/* bad input */
 	json_t *bad = json_pack("{s:[{s:s}]}", "resources", "kind", "Nope");
