@@ -1,13 +1,15 @@
 """Every credential provider in the chain yields a signed call the emulator accepts, seen through
 `plumb whoami`: env, shared credentials file profile, assume-role profile, web identity (env and
-profile form), container full URI on loopback, IMDSv2 (and its v1 fallback) on loopback."""
+profile form), container full URI on loopback, IMDSv2 (and its v1 fallback) on loopback.
+Temporary credentials are refreshed ahead of their expiry without a failed or waiting call;
+SSO and credential_process profiles are refused by name."""
 import base64
 import json
 import time
 
 import pytest
 
-from aws_helpers import FakeServer, clean_env, emulator, whoami
+from aws_helpers import FakeServer, clean_env, emulator, tool_call, whoami
 
 ROLE = 'arn:aws:iam::123456789012:role/plumb-deployer'
 KEY2, SECRET2 = 'AKIDCONTAINER0001', 'containersecretcontainersecret0000000001'
@@ -185,3 +187,82 @@ def test_imds(emu, tmp_path, v2):
 def test_no_credentials_anywhere(emu, tmp_path):
     rc, _, err = whoami(clean_env(emu, tmp_path, creds=False))
     assert rc == 1 and 'no AWS credentials' in err
+
+
+def iso_ms(t):
+    """ISO-8601 with milliseconds, rounded down (never later than t)."""
+    ms = int(t * 1000)
+    return time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(ms // 1000)) + '.%03dZ' % (ms % 1000)
+
+
+def test_temporary_credentials_refreshed_ahead_of_expiry(tmp_path):
+    """A container endpoint hands out STS credentials that live 900 emulator seconds — 9 s of
+    wall time on an emulator clock running 100x, so the emulator itself answers ExpiredToken to
+    any call signed with them after that. The endpoint takes 1 s to answer. 180 calls, one every
+    100 ms (two lifetimes), must all succeed; none may wait for a fetch (the slowest call stays
+    well under the endpoint's 1 s), and the endpoint must be asked again before each expiry."""
+    speed = 100
+    e = emulator.start(extra_args=['--speed', str(speed)])
+    sts = e.boto3_client('sts')
+    issued = []
+
+    def handle(method, path, headers):
+        t0 = time.time()
+        emu_now = e.clock()['now']
+        c = sts.assume_role(RoleArn=ROLE, RoleSessionName='refresh', DurationSeconds=900)
+        c = c['Credentials']
+        # the emulator's expiry in wall time; emu_now was read after t0, so this is not late
+        expires = t0 + (c['Expiration'].timestamp() - emu_now) / speed
+        issued.append(expires - time.time())
+        time.sleep(1.0)
+        return 200, json.dumps({'AccessKeyId': c['AccessKeyId'],
+                                'SecretAccessKey': c['SecretAccessKey'],
+                                'Token': c['SessionToken'], 'Expiration': iso_ms(expires),
+                                'RoleArn': ROLE})
+
+    srv = FakeServer(handle)
+    try:
+        env = clean_env(e, tmp_path, creds=False,
+                        AWS_CONTAINER_CREDENTIALS_FULL_URI=srv.url + '/v1/credentials')
+        e.clear_calls()
+        rc, out, err = tool_call(env, 'GetCallerIdentity', {}, '--count', 180,
+                                 '--interval', 100)
+        out.pop('last_reply', None) if rc else None
+        assert rc == 0, (out, err)
+        assert out['ok'] == 180 and out['errors'] == {}
+        assert 'assumed-role/plumb-deployer/refresh' in out['last_reply']['Arn']
+        # the first fetch plus at least one refresh per lifetime
+        assert out['cred_fetches'] >= 3, out
+        assert out['cred_fetches'] == len(srv.requests) == len(issued)
+        assert all(8 < left < 9.5 for left in issued), issued
+        assert e.counts(error='ExpiredToken') == {}
+        assert e.counts(service='sts', operation='GetCallerIdentity') == \
+            {'sts.GetCallerIdentity': 180}
+        assert out['max_call_ms'] < 700, out
+        print('9 s credentials: 180 calls over %d ms, %d fetches, slowest call %d ms' %
+              (out['elapsed_ms'], out['cred_fetches'], out['max_call_ms']))
+    finally:
+        srv.close()
+        e.stop()
+
+
+@pytest.mark.parametrize('config,profile,key', [
+    ('[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\n'
+     'sso_role_name = Admin\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n'
+     'sso_region = us-east-1\n', 'dev', 'sso_session'),
+    ('[profile legacy]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n'
+     'sso_account_id = 123456789012\nsso_role_name = Admin\n', 'legacy', 'sso_start_url'),
+    ('[profile proc]\ncredential_process = /usr/local/bin/get-creds --json\n', 'proc',
+     'credential_process'),
+])
+def test_sso_and_credential_process_refused(emu, tmp_path, config, profile, key):
+    (tmp_path / 'config').write_text(config)
+    env = clean_env(emu, tmp_path, creds=False, AWS_PROFILE=profile)
+    rc, _, err = whoami(env)
+    assert rc == 1
+    assert 'profile %s: %s is not supported' % (profile, key) in err, err
+    # environment credentials come first in the chain, as in the SDKs
+    env = clean_env(emu, tmp_path, AWS_PROFILE=profile)
+    rc, out, err = whoami(env)
+    assert rc == 0, err
+    assert out['provider'] == 'env'
