@@ -106,6 +106,12 @@ $(OBSERVE_TOOL): tests/observe/observe_tool.c $(IO_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(PC_CFLAGS) $(CFLAGS) -o $@ $< $(IO_LIB) $(CORE_LIB) $(IO_LIBS) $(CORE_LIBS)
 
+# Test-only driver of pkg/apply (tests/integration/test_apply_exec.py); never installed.
+APPLY_TOOL := $(BUILD)/tests/apply_tool
+$(APPLY_TOOL): tests/apply/apply_tool.c $(IO_LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(PC_CFLAGS) $(CFLAGS) -o $@ $< $(IO_LIB) $(CORE_LIB) $(IO_LIBS) $(CORE_LIBS)
+
 unit test-unit: deps $(CORE_TEST_BIN) $(IO_TEST_BIN) $(PLUMB) $(AWS_TOOL)
 	cd tests && PLUMB_REPO=$(CURDIR) ../$(CORE_TEST_BIN)
 	cd tests && PLUMB_REPO=$(CURDIR) PLUMB_AWS_TOOL=$(CURDIR)/$(AWS_TOOL) ../$(IO_TEST_BIN)
@@ -116,7 +122,7 @@ test-gen: deps
 test-emulator: deps
 	tests/emulator/check
 
-test-integration: deps $(PLUMB) $(AWS_TOOL) $(OBSERVE_TOOL)
+test-integration: deps $(PLUMB) $(AWS_TOOL) $(OBSERVE_TOOL) $(APPLY_TOOL)
 	PLUMB_BIN=$(CURDIR)/$(PLUMB) PLUMB_AWS_TOOL=$(CURDIR)/$(AWS_TOOL) tests/run-integration
 
 test: deps

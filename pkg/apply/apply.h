@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "model/model.h"
 #include "observe/observe.h"
+#include "plan/plan.h"
 #include "state/state.h"
 
 #include <uv.h>
@@ -86,5 +87,158 @@ int plumb_session_aws(struct plumb_session *s, const char *region, struct plumb_
 int plumb_session_observe(struct plumb_session *s, const struct plumb_vec *want,
 			  const char *owner, enum plumb_refresh refresh, bool adopt,
 			  struct plumb_err *err);
+
+/* ================================================================ the executor (exec.c)
+ *
+ * Runs the actions of a plan in their JSON form: the array "actions" of plumb_plan_to_json()
+ * (docs/plan-format.md), so a fresh plan and a saved `plan -o FILE` run through the same code.
+ * Each action becomes the AWS call(s) of its kind and type on the client of its region, as soon
+ * as every action it depends on is done; a failed action fails its dependants (transitively,
+ * "skipped: needs X") and nothing else. Endpoint waits poll DescribeEndpoint with backoff on the
+ * loop until their deadline. Before every mutating call a journal row is written to the state
+ * file, and finished after it (docs/apply.md, "Crash safety").
+ */
+
+enum plumb_apply_status {
+	PLUMB_APPLY_PENDING, /* its dependencies are not all done yet */
+	PLUMB_APPLY_RUNNING, /* a call is on the wire */
+	PLUMB_APPLY_WAITING, /* between polls or retries (a timer runs) */
+	PLUMB_APPLY_DONE,    /* finished well */
+	PLUMB_APPLY_FAILED,  /* finished badly: err and detail say why */
+	PLUMB_APPLY_SKIPPED, /* never started: a dependency failed, or the run was cancelled */
+};
+const char *plumb_apply_status_name(enum plumb_apply_status s); /* "pending", "done", ... */
+
+/* One action and what became of it. Strings are borrowed from the actions JSON. */
+struct plumb_apply_action {
+	int64_t id;                     /* the plan's action id */
+	enum plumb_action_type type;    /* create, update, delete, tag, wait */
+	enum plumb_kind kind;           /* resource kind */
+	const char *address;            /* "Kind/name" */
+	const char *physical;           /* AWS name */
+	const char *region;             /* region it runs in */
+	enum plumb_apply_status status; /* where it is */
+	struct plumb_err err;           /* FAILED: the error (AWS service, operation, code,
+					 * message, request id), or plumb's own */
+	char detail[320];               /* one line: "skipped: needs Endpoint/x", "stuck: ...",
+					 * "already gone", "already existed (ours)"; "" when none */
+	char endpoint_status[32];       /* WAIT: the last EndpointStatus seen, "" before a poll */
+	int64_t elapsed_ms;             /* since it started (running) or start to finish */
+	unsigned calls;                 /* AWS calls it made */
+	unsigned polls;                 /* WAIT: DescribeEndpoint polls */
+};
+
+/* Counts over a run; pending + running + waiting + done + failed + skipped = total. */
+struct plumb_apply_totals {
+	unsigned total, pending, running, waiting, done, failed, skipped;
+	uint64_t calls;     /* AWS calls made */
+	int64_t elapsed_ms; /* since the run started */
+};
+
+enum plumb_apply_event_type {
+	PLUMB_APPLY_EV_STARTED, /* an action began */
+	PLUMB_APPLY_EV_POLLED,  /* a wait polled: action->endpoint_status, action->elapsed_ms */
+	PLUMB_APPLY_EV_RETRY,   /* a call was refused as busy / not yet visible; retried later */
+	PLUMB_APPLY_EV_DONE,
+	PLUMB_APPLY_EV_FAILED,
+	PLUMB_APPLY_EV_SKIPPED,
+};
+const char *plumb_apply_event_name(enum plumb_apply_event_type t); /* "started", ... */
+
+struct plumb_apply_event {
+	enum plumb_apply_event_type type;         /* what happened */
+	const struct plumb_apply_action *action;  /* to which action */
+	const struct plumb_apply_totals *totals;  /* the run's counts after it */
+};
+/* Called on the loop for every event; must not call back into the executor but cancel. */
+typedef void (*plumb_apply_event_cb)(const struct plumb_apply_event *ev, void *data);
+
+struct plumb_apply;
+/* The run finished: rc 0 when every action is done, PLUMB_ECANCELED after plumb_apply_cancel,
+ * else the code of the first failure. Runs once, never from inside plumb_apply_start, after
+ * every handle of the run is closed; ex stays valid until plumb_apply_free. */
+typedef void (*plumb_apply_cb)(int rc, struct plumb_apply *ex, void *data);
+
+struct plumb_apply_opts {
+	const char *run_id;             /* journal run id; NULL: made from the time and pid */
+	unsigned max_inflight;          /* actions with a call on the wire; 0: 32 (waits that
+					 * sleep between polls do not count) */
+	int64_t poll_ms;                /* first wait/retry delay; 0: $PLUMB_POLL_MS, else 2000 */
+	int64_t poll_max_ms;            /* delay cap; 0: min(30000, 15 x poll_ms) */
+	int64_t wait_deadline_s;        /* for waits whose plan gives none; 0: 3600 */
+	int64_t busy_deadline_s;        /* how long a call refused as busy ("in progress",
+					 * ConcurrentUpdate) is retried; 0: 3600 */
+	const struct plumb_clock *clock;/* NULL: the system clock (deadlines, elapsed times) */
+	plumb_apply_event_cb on_event;  /* progress, or NULL */
+	void *event_data;               /* its argument */
+};
+
+/*
+ * Starts running actions (a JSON array, borrowed: keep it alive until plumb_apply_free) on the
+ * session's loop, with the session's clients, account, observed set (for ARNs) and state file
+ * (the journal; none when s->state is NULL). On error nothing runs and cb never runs.
+ */
+int plumb_apply_start(struct plumb_apply **out, struct plumb_session *s, const json_t *actions,
+		      const struct plumb_apply_opts *opts, plumb_apply_cb cb, void *data,
+		      struct plumb_err *err);
+/* Stops: pending actions are skipped, waits fail "cancelled", calls on the wire finish. */
+void plumb_apply_cancel(struct plumb_apply *ex);
+/* Frees a finished run (after its callback). */
+void plumb_apply_free(struct plumb_apply *ex);
+
+size_t plumb_apply_count(const struct plumb_apply *ex);
+const struct plumb_apply_action *plumb_apply_action_at(const struct plumb_apply *ex, size_t i);
+const struct plumb_apply_totals *plumb_apply_totals(const struct plumb_apply *ex);
+/* The ARN an action produced or used, by address ("ScalingPolicy/t/p"), or NULL. */
+const char *plumb_apply_output(const struct plumb_apply *ex, const char *address);
+/*
+ * The result as JSON: {"ok", "totals": {...}, "actions": [{id, type, address, physical,
+ * region, status, detail, elapsed_ms, calls, endpoint_status, error: {service, operation,
+ * code, message, http_status, request_id} | null}], "outputs": {address: arn}}.
+ */
+json_t *plumb_apply_result_json(const struct plumb_apply *ex);
+
+/*
+ * Blocking: plumb_apply_start, then runs the loop until the run finishes. *out is the finished
+ * run (free it) even when some actions failed; the return value is the callback's rc.
+ */
+int plumb_apply_run(struct plumb_session *s, const json_t *actions,
+		    const struct plumb_apply_opts *opts, struct plumb_apply **out,
+		    struct plumb_err *err);
+
+/*
+ * --target: a new array with every action on address (all its actions: create, wait, tags,
+ * superseded deletes) and, transitively, every action they depend on, in the original order.
+ * An address with no action gives an empty array (rc 0): the caller says "no changes".
+ */
+int plumb_apply_target(const json_t *actions, const char *address, json_t **out,
+		       struct plumb_err *err);
+
+/*
+ * A spec hash that failed is not retried in a loop (DESIGN.md §4): for every create/update
+ * action whose spec hash failed before for its address (the endpoint ended Failed or rolled
+ * back, or AWS refused the request as invalid), one entry {address, spec_hash, failures} in
+ * *refused (a new array, empty when none). Interrupted runs, throttling and internal AWS errors
+ * do not count. The CLI refuses such a plan unless told to retry.
+ */
+int plumb_apply_failed_hashes(struct plumb_state *st, const json_t *actions, json_t **refused,
+			      struct plumb_err *err);
+
+/* What plumb_apply_recover did with the journal rows a crash left open. */
+struct plumb_apply_recovery {
+	unsigned open;   /* rows found open */
+	unsigned done;   /* finished DONE: the effect is visible in AWS */
+	unsigned failed; /* finished FAILED: the effect is not visible (the call never landed) */
+	unsigned left;   /* still open: probing failed (throttled, network) or another account */
+};
+
+/*
+ * Resolves the journal rows a crash left OPEN by re-observing the resources they name (one
+ * describe, tag or attribute read each, concurrently) and finishing each row DONE when its
+ * effect is visible, FAILED when not. Blocking (runs the session's loop). The caller then
+ * plans again from a fresh observation (docs/apply.md, "Crash safety").
+ */
+int plumb_apply_recover(struct plumb_session *s, struct plumb_apply_recovery *out,
+			struct plumb_err *err);
 
 #endif
