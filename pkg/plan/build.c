@@ -222,18 +222,21 @@ static void oom_if(struct ctx *cx, bool failed)
 		cx->rc = PLUMB_ENOMEM;
 }
 
-/* "endpoint/<ep>/variant/<v>": the endpoint and variant into the arena, false otherwise. */
-static bool parse_rid(struct ctx *cx, const char *rid, const char **ep, const char **variant)
+/*
+ * Whether rid is "endpoint/<ep>/variant/<v>" for endpoint ep (compared as SageMaker compares
+ * names); *variant then points at <v> inside rid. Allocates nothing: it runs in inner loops.
+ */
+static bool rid_on_endpoint(const char *rid, const char *ep, const char **variant)
 {
-	if (!rid || strncmp(rid, "endpoint/", 9) != 0)
+	if (!rid || !ep || strncmp(rid, "endpoint/", 9) != 0)
 		return false;
 	const char *v = strstr(rid + 9, "/variant/");
-	if (!v)
+	size_t n = strlen(ep);
+	if (!v || (size_t)(v - (rid + 9)) != n || strncasecmp(rid + 9, ep, n) != 0)
 		return false;
-	*ep = plumb_arena_strndup(&cx->p->arena, rid + 9, (size_t)(v - (rid + 9)));
-	*variant = v + 9;
-	oom_if(cx, !*ep);
-	return *ep != NULL;
+	if (variant)
+		*variant = v + 9;
+	return true;
 }
 
 static bool is_tag_delta(const struct plumb_delta *dl)
@@ -524,6 +527,9 @@ static json_t *live_request(enum plumb_kind k, const json_t *live)
 		if (m && !(m->flags & PLUMB_M_PLUMB))
 			json_object_set(out, key, v);
 	}
+	/* the service-linked role AAS substituted: SageMaker targets are registered without one */
+	if (k == PLUMB_KIND_SCALABLE_TARGET)
+		json_object_del(out, "RoleARN");
 	return out;
 }
 
@@ -768,11 +774,10 @@ static bool variant_autoscaled(struct ctx *cx, const struct plumb_change *ep, co
 {
 	for (size_t i = 0; i < cx->n; i++) {
 		const struct plumb_change *c = cx->chgs[i].c;
-		const char *e, *var;
-		if (c->kind != PLUMB_KIND_SCALABLE_TARGET || c->type == PLUMB_CHANGE_DELETE ||
-		    !same_region(c, ep) || !parse_rid(cx, c->physical, &e, &var))
-			continue;
-		if (sm_eq(e, ep->physical) && str_eq(var, v))
+		const char *var;
+		if (c->kind == PLUMB_KIND_SCALABLE_TARGET && c->type != PLUMB_CHANGE_DELETE &&
+		    same_region(c, ep) && rid_on_endpoint(c->physical, ep->physical, &var) &&
+		    str_eq(var, v))
 			return true;
 	}
 	return false;
@@ -905,11 +910,10 @@ static void choreograph(struct ctx *cx, struct chg *eg)
 	for (size_t i = 0; i < cx->n; i++) {
 		struct chg *tg = &cx->chgs[i];
 		const struct plumb_change *tc = tg->c;
-		const char *e, *v;
+		const char *v;
 		if (tc->kind != PLUMB_KIND_SCALABLE_TARGET || !tc->have ||
 		    tc->type == PLUMB_CHANGE_CREATE || tc->type == PLUMB_CHANGE_CONFLICT ||
-		    !same_region(tc, ec) || !parse_rid(cx, tc->physical, &e, &v) ||
-		    !sm_eq(e, ec->physical))
+		    !same_region(tc, ec) || !rid_on_endpoint(tc->physical, ec->physical, &v))
 			continue;
 		const char *why;
 		if (replace) {
@@ -1290,12 +1294,6 @@ static void wire_choreography(struct ctx *cx)
 	}
 }
 
-static bool rid_on_endpoint(struct ctx *cx, const char *rid, const char *ep)
-{
-	const char *e, *v;
-	return parse_rid(cx, rid, &e, &v) && sm_eq(e, ep);
-}
-
 static bool config_uses_model(const json_t *cfg, const char *model)
 {
 	static const char *const lists[] = { "ProductionVariants", "ShadowProductionVariants" };
@@ -1364,7 +1362,7 @@ static void wire_deletes(struct ctx *cx)
 				break;
 			case PLUMB_KIND_ENDPOINT:
 				before = y->pub.kind == PLUMB_KIND_SCALABLE_TARGET &&
-					 rid_on_endpoint(cx, y->pub.physical, x->pub.physical);
+					 rid_on_endpoint(y->pub.physical, x->pub.physical, NULL);
 				break;
 			case PLUMB_KIND_MODEL:
 				before = y->pub.kind == PLUMB_KIND_ENDPOINT_CONFIG &&

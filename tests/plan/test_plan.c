@@ -590,6 +590,107 @@ START_TEST(choreographed_target_update_is_one_register)
 }
 END_TEST
 
+/* Without the old config in the diff, every live target of the endpoint is moved out of the
+ * way (an UpdateEndpoint AWS refuses costs more than a needless deregistration). */
+START_TEST(unknown_old_config_is_choreographed)
+{
+	struct fx f;
+	fx_init(&f);
+	struct plumb_observed *oe = obs(&f, PLUMB_KIND_ENDPOINT, "clip", NULL,
+					"{\"EndpointConfigName\":\"handmade\"}", NULL, NULL);
+	struct plumb_observed *ot = obs(&f, PLUMB_KIND_SCALABLE_TARGET, RID, NULL,
+					"{\"ResourceId\":\"" RID "\",\"ScalableDimension\":"
+					"\"sagemaker:variant:DesiredInstanceCount\",\"MinCapacity\":1,"
+					"\"MaxCapacity\":3,\"RoleARN\":\"arn:aws:iam::123456789012:role/"
+					"aws-service-role/x\",\"CreationTime\":1}",
+					"{\"plumb:owner\":\"team\",\"plumb:id\":\"ScalableTarget/clip\"}",
+					NULL);
+	struct plumb_resource *cfg = res(&f, PLUMB_KIND_ENDPOINT_CONFIG, "clip", "clip-eeee5555",
+					 CONFIG_SPEC("clip-aaaa1111", "ml.g5.xlarge", "1"), NULL);
+	struct plumb_resource *ep = res(&f, PLUMB_KIND_ENDPOINT, "clip", "clip",
+					"{\"EndpointConfigName\":\"clip-eeee5555\"}", cfg, NULL);
+	chg(&f, PLUMB_CHANGE_CREATE, PLUMB_KIND_ENDPOINT_CONFIG, "clip", "clip-eeee5555", NULL, cfg,
+	    NULL);
+	chg(&f, PLUMB_CHANGE_UPDATE, PLUMB_KIND_ENDPOINT, "clip", "clip", NULL, ep, oe);
+	/* the target is kept though no manifest names it: it comes back from its live state */
+	chg(&f, PLUMB_CHANGE_ORPHAN, PLUMB_KIND_SCALABLE_TARGET, "clip", RID, NULL, NULL, ot);
+	build(&f);
+	ck_assert_str_eq(sequence(&f), "0 create EndpointConfig/clip\n"
+				       "1 delete ScalableTarget/clip <- 0\n"
+				       "2 update Endpoint/clip <- 0,1\n"
+				       "3 wait Endpoint/clip <- 2\n"
+				       "4 create ScalableTarget/clip <- 3\n");
+	ck_assert_str_eq(act(&f, 2)->why,
+			 "the endpoint's current config is not known: autoscaled variant AllTraffic "
+			 "may change instance type, and AWS refuses UpdateEndpoint while it is "
+			 "registered");
+	ck_input(act(&f, 4), "{\"ServiceNamespace\":\"sagemaker\",\"ResourceId\":\"" RID "\","
+			     "\"ScalableDimension\":\"sagemaker:variant:DesiredInstanceCount\","
+			     "\"MinCapacity\":1,\"MaxCapacity\":3,\"Tags\":{\"plumb:id\":"
+			     "\"ScalableTarget/clip\",\"plumb:owner\":\"team\"}}");
+	/* an orphan is still counted as one, not as a change */
+	ck_assert_uint_eq(f.p.n_orphan, 1);
+	fx_release(&f);
+}
+END_TEST
+
+/* A replaced endpoint takes its targets with it: out of the way first, back at the end. */
+START_TEST(replaced_endpoint_with_targets)
+{
+	struct fx f;
+	fx_init(&f);
+	struct plumb_observed *oe = obs(&f, PLUMB_KIND_ENDPOINT, "clip", NULL,
+					"{\"EndpointConfigName\":\"clip-bbbb2222\"}", NULL, NULL);
+	struct plumb_observed *ot = obs(&f, PLUMB_KIND_SCALABLE_TARGET, RID, NULL,
+					"{\"ScalableDimension\":"
+					"\"sagemaker:variant:DesiredInstanceCount\"}",
+					NULL, NULL);
+	struct plumb_observed *op = obs(&f, PLUMB_KIND_SCALING_POLICY, "tt", RID,
+					"{\"PolicyARN\":\"" POLICY_ARN("tt") "\"}", NULL, NULL);
+	struct plumb_resource *ep = res(&f, PLUMB_KIND_ENDPOINT, "clip", "clip",
+					"{\"EndpointConfigName\":\"clip-bbbb2222\"}", NULL);
+	struct plumb_resource *tgt = res(&f, PLUMB_KIND_SCALABLE_TARGET, "clip", RID, TARGET_SPEC,
+					 ep, NULL);
+	struct plumb_resource *pol = res(&f, PLUMB_KIND_SCALING_POLICY, "clip/tt", "tt", TT_SPEC,
+					 tgt, NULL);
+	chg(&f, PLUMB_CHANGE_REPLACE, PLUMB_KIND_ENDPOINT, "clip", "clip", NULL, ep, oe);
+	chg(&f, PLUMB_CHANGE_NONE, PLUMB_KIND_SCALABLE_TARGET, "clip", RID, NULL, tgt, ot);
+	chg(&f, PLUMB_CHANGE_NONE, PLUMB_KIND_SCALING_POLICY, "clip/tt", "tt", RID, pol, op);
+	build(&f);
+	ck_assert_str_eq(sequence(&f), "0 delete ScalingPolicy/clip/tt\n"
+				       "1 delete ScalableTarget/clip <- 0\n"
+				       "2 delete Endpoint/clip <- 0,1\n"
+				       "3 wait Endpoint/clip <- 2\n"
+				       "4 create Endpoint/clip <- 3\n"
+				       "5 wait Endpoint/clip <- 4\n"
+				       "6 create ScalableTarget/clip <- 5\n"
+				       "7 create ScalingPolicy/clip/tt <- 6\n");
+	ck_assert_int_eq(act(&f, 3)->wait_for, PLUMB_WAIT_DELETED);
+	ck_assert_ptr_nonnull(act(&f, 2)->why);
+	fx_release(&f);
+}
+END_TEST
+
+/* Two resources that wait for each other: refused with the name of one of them. */
+START_TEST(cycle_is_an_internal_error)
+{
+	struct fx f;
+	fx_init(&f);
+	struct plumb_resource *a = res(&f, PLUMB_KIND_ALARM, "a", "a", ALARM_SPEC(""), NULL);
+	struct plumb_resource *b = res(&f, PLUMB_KIND_ALARM, "b", "b", ALARM_SPEC(""), a, NULL);
+	plumb_vec_push(&a->deps, b);
+	chg(&f, PLUMB_CHANGE_CREATE, PLUMB_KIND_ALARM, "a", "a", NULL, a, NULL);
+	chg(&f, PLUMB_CHANGE_CREATE, PLUMB_KIND_ALARM, "b", "b", NULL, b, NULL);
+	struct plumb_plan_opts o = { OWNER, ACCOUNT };
+	struct plumb_err err;
+	plumb_err_clear(&err);
+	ck_assert_int_eq(plumb_plan_build(&f.p, &f.d, &o, &err), PLUMB_EINTERNAL);
+	ck_assert_msg(strstr(err.msg, "dependency cycle through create Alarm/"), "%s", err.msg);
+	ck_assert_uint_eq(f.p.actions.len, 0);
+	fx_release(&f);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ update inputs */
 
 START_TEST(exclusions_and_deadlines)
@@ -1342,6 +1443,9 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, model_only_change_keeps_targets);
 	tcase_add_test(tc, variant_removed_with_its_target);
 	tcase_add_test(tc, choreographed_target_update_is_one_register);
+	tcase_add_test(tc, unknown_old_config_is_choreographed);
+	tcase_add_test(tc, replaced_endpoint_with_targets);
+	tcase_add_test(tc, cycle_is_an_internal_error);
 	tcase_add_test(tc, exclusions_and_deadlines);
 	tcase_add_test(tc, update_deadline_table);
 	tcase_add_test(tc, topic_update_lists_changed_attributes);
