@@ -21,6 +21,11 @@
  *  4. ordering: a topological sort that keeps generation order among ready actions, so the list
  *     reads like the manifests; ids are positions in that list.
  *
+ * Tags of an updated resource change through a TAG action after the update, never through the
+ * update call: most update calls ignore tags (PutMetricAlarm and RegisterScalableTarget on an
+ * existing resource) or have none, so one rule serves every kind. The rejected alternative,
+ * add_tags/remove_tags on the UPDATE action, would make apply special-case every kind.
+ *
  * Where the old config comes from: the endpoint's live EndpointConfigName, looked up among the
  * diff's EndpointConfig changes that carry a live resource (a superseded DELETE in a rollover,
  * or any other). When it is not there (not ours, not observed) the old variants are unknown and
@@ -80,7 +85,6 @@ struct chg {
 	struct plumb_vec targets;     /* struct chg *: live targets moved out of the way */
 	struct plumb_vec pre;         /* struct act *: policy deletes and deregisters before main */
 	struct act *main;             /* UpdateEndpoint, or the DeleteEndpoint of a replace */
-	struct act *wait;             /* its WAIT InService */
 };
 
 struct ctx {
@@ -1000,10 +1004,8 @@ static struct act *gen_create(struct ctx *cx, struct chg *g, struct act *after)
 	w->pub.wait_deadline_s = DEADLINE_CREATE_S;
 	add_dep(cx, w, a);
 	take(g, w, true);
-	if (g->targets.len) {
-		g->wait = w;
+	if (g->targets.len)
 		w->pub.why = a->pub.why = endpoint_why(cx, g);
-	}
 	return w;
 }
 
@@ -1083,7 +1085,6 @@ static struct act *gen_endpoint_update(struct ctx *cx, struct chg *g, struct act
 	add_dep(cx, w, a);
 	take(g, w, true);
 	g->main = a;
-	g->wait = w;
 	return w;
 }
 
