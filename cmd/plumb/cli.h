@@ -78,5 +78,6 @@ int plumb_cmd_validate(int argc, char **argv);
 int plumb_cmd_render(int argc, char **argv);
 int plumb_cmd_whoami(int argc, char **argv);
 int plumb_cmd_plan(int argc, char **argv);
+int plumb_cmd_apply(int argc, char **argv);
 
 #endif

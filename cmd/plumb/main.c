@@ -12,6 +12,7 @@ static const struct plumb_command commands[] = {
 	{ "validate", "check manifests and print a summary or every error", plumb_cmd_validate },
 	{ "render", "print the fully expanded manifests as YAML", plumb_cmd_render },
 	{ "plan", "show what apply would change (exit 2 when something would)", plumb_cmd_plan },
+	{ "apply", "change AWS to match the manifests (or a saved plan)", plumb_cmd_apply },
 	{ "whoami", "show the AWS account, caller and region plumb would use", plumb_cmd_whoami },
 };
 
