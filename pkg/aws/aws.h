@@ -310,7 +310,7 @@ struct plumb_aws_opts {
 	const char *profile;            /* NULL: AWS_PROFILE / default */
 	const char *region;             /* NULL: AWS_REGION / AWS_DEFAULT_REGION / profile */
 	const struct plumb_clock *clock;/* NULL: the system clock */
-	int max_attempts;               /* 0: AWS_MAX_ATTEMPTS, else 3 */
+	int max_attempts;               /* every call; 0: AWS_MAX_ATTEMPTS, else 3 / 8 for reads */
 	int64_t throttle_deadline_ms;   /* throttled calls keep retrying this long; 0: 300000 */
 	uint64_t seed;                  /* jitter PRNG seed; 0: from the clock */
 	const struct plumb_aws_creds *creds; /* explicit credentials (provider "static") */
@@ -345,7 +345,7 @@ struct plumb_aws {
 	struct plumb_aws_sigv4_cache sigcache;/* signing keys */
 	struct plumb_aws_quota quota;         /* standard-mode retry quota */
 	struct plumb_aws_limiter limiter[PLUMB_AWS_NSERVICES]; /* adaptive, per service */
-	int max_attempts;                     /* standard-mode attempts */
+	int max_attempts;                     /* transient-failure attempts for mutating calls */
 	int read_attempts;                    /* transient-failure attempts for reads */
 	int64_t throttle_deadline_ms;         /* see opts */
 	uint64_t rng;                         /* xorshift state for jitter */

@@ -1,10 +1,12 @@
 """Every credential provider in the chain yields a signed call the emulator accepts, seen through
 `plumb whoami`: env, shared credentials file profile, assume-role profile, web identity (env and
 profile form), container full URI on loopback, IMDSv2 (and its v1 fallback) on loopback.
-Temporary credentials are refreshed ahead of their expiry without a failed or waiting call;
+Temporary credentials are refreshed ahead of their expiry without a failed or waiting call, and
+refetched when AWS answers ExpiredToken anyway;
 SSO and credential_process profiles are refused by name."""
 import base64
 import json
+import threading
 import time
 
 import pytest
@@ -266,3 +268,29 @@ def test_sso_and_credential_process_refused(emu, tmp_path, config, profile, key)
     rc, out, err = whoami(env)
     assert rc == 0, err
     assert out['provider'] == 'env'
+
+
+def test_expired_token_answer_refetches_and_resends(tmp_path):
+    """Our clock says the assumed-role credentials are good for an hour, AWS's says they have
+    expired (here: the emulator clock jumps 3700 s mid-run). The call that gets ExpiredToken
+    makes plumb fetch new credentials and is sent once more: no call fails."""
+    e = emulator.start()
+    try:
+        (tmp_path / 'credentials').write_text('[base]\naws_access_key_id = %s\n'
+                                              'aws_secret_access_key = %s\n'
+                                              % (emulator.ACCESS_KEY, emulator.SECRET_KEY))
+        (tmp_path / 'config').write_text('[profile deploy]\nrole_arn = %s\nsource_profile = base\n'
+                                         % ROLE)
+        env = clean_env(e, tmp_path, creds=False, AWS_PROFILE='deploy')
+        jump = threading.Timer(1.0, lambda: e.advance(3700))
+        jump.start()
+        rc, out, err = tool_call(env, 'GetCallerIdentity', {}, '--count', 30, '--interval', 100)
+        jump.join()
+        assert rc == 0, out
+        assert out['ok'] == 30
+        assert out['cred_fetches'] == 2
+        assert e.counts(service='sts', operation='AssumeRole') == {'sts.AssumeRole': 2}
+        expired = e.counts(error='ExpiredToken')
+        assert 1 <= expired.get('sts.GetCallerIdentity', 0) <= 3, expired
+    finally:
+        e.stop()
