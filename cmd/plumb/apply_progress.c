@@ -55,12 +55,20 @@ static void draw_status(struct plumb_apply_progress *p, const struct plumb_apply
 	struct plumb_buf b = PLUMB_BUF_INIT;
 	char el[32];
 	plumb__apply_duration(t->elapsed_ms, el, sizeof(el));
-	plumb_buf_addf(&b, "[%u/%u done, %u in progress, %u waiting", t->done, t->total, t->running,
-		       t->waiting);
+	/* endpoint waits count as waiting whether a poll is on the wire or not */
+	const struct plumb_apply *ex = p->ex ? *p->ex : NULL;
+	unsigned waits = 0;
+	for (size_t i = 0; ex && i < plumb_apply_count(ex); i++) {
+		const struct plumb_apply_action *a = plumb_apply_action_at(ex, i);
+		waits += a->type == PLUMB_ACTION_WAIT &&
+			 (a->status == PLUMB_APPLY_RUNNING || a->status == PLUMB_APPLY_WAITING);
+	}
+	unsigned busy = t->running + t->waiting;
+	plumb_buf_addf(&b, "[%u/%u done, %u in progress, %u waiting", t->done, t->total,
+		       busy - waits, waits);
 	if (t->failed)
 		plumb_buf_addf(&b, ", %u failed", t->failed);
 	plumb_buf_addf(&b, "; %s]", el);
-	const struct plumb_apply *ex = p->ex ? *p->ex : NULL;
 	for (size_t i = 0; ex && i < plumb_apply_count(ex); i++) {
 		const struct plumb_apply_action *a = plumb_apply_action_at(ex, i);
 		if (a->type != PLUMB_ACTION_WAIT ||
@@ -174,11 +182,12 @@ void plumb__apply_summary(const struct plumb_apply *ex, FILE *out, bool color)
 		fprintf(out, "  %s%s%s %s: %s\n", color ? RED : "", a->address, color ? RESET : "",
 			a->type == PLUMB_ACTION_WAIT ? "(wait)" : "", a->detail);
 		const struct plumb_err *e = &a->err;
-		if (e->operation[0])
+		if (e->aws_code[0])
 			fprintf(out, "      service %s, operation %s, code %s, HTTP %d, request id %s\n",
-				e->service[0] ? e->service : "-", e->operation,
-				e->aws_code[0] ? e->aws_code : "-", e->http_status,
-				e->request_id[0] ? e->request_id : "-");
+				e->service[0] ? e->service : "-", e->operation, e->aws_code,
+				e->http_status, e->request_id[0] ? e->request_id : "-");
+		else if (e->operation[0])
+			fprintf(out, "      seen by %s %s\n", e->service, e->operation);
 	}
 	if (t->skipped)
 		fprintf(out, "\nNot started:\n");

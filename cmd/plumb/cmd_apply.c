@@ -53,60 +53,6 @@ static void on_signal(uv_signal_t *h, int signum)
 	}
 }
 
-/* The saved plan's actions, once its account, owner and fingerprint match live state. */
-static json_t *load_planfile(struct plumb_planrun *r, const char *path)
-{
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	if (!doc) {
-		fprintf(stderr, "plumb apply: %s: %s (line %d)\n", path, je.text, je.line);
-		return NULL;
-	}
-	const json_t *meta = json_object_get(doc, "meta");
-	const char *acct = json_string_value(json_object_get(meta, "account"));
-	const char *owner = json_string_value(json_object_get(meta, "owner"));
-	const char *fp = json_string_value(json_object_get(meta, "fingerprint"));
-	char now[65];
-	const char *why = NULL;
-	if (json_integer_value(json_object_get(doc, "format_version")) != 1 ||
-	    !json_is_array(json_object_get(doc, "actions")))
-		why = "it is not a plumb plan (format_version 1)";
-	else if (!acct || strcmp(acct, r->s.account) != 0)
-		why = "it was made for another account";
-	else if (!owner || strcmp(owner, r->owner) != 0)
-		why = "it was made for another plumb:owner";
-	else if (json_integer_value(json_object_get(json_object_get(doc, "summary"), "conflict")))
-		why = "it names resources plumb does not own (conflicts)";
-	else if (!fp || plumb_plan_fingerprint(doc, &r->s.have, now) != 0 || strcmp(fp, now) != 0)
-		why = "live state has changed since it was made: run 'plumb plan' again";
-	if (why) {
-		fprintf(stderr, "plumb apply: refusing to apply %s: %s\n", path, why);
-		json_decref(doc);
-		return NULL;
-	}
-	return doc;
-}
-
-/* True when ADDR names a wanted resource or one in the plan. */
-static bool known_address(const struct plumb_planrun *r, const json_t *doc, const char *addr)
-{
-	for (size_t i = 0; i < r->set.resources.len; i++) {
-		const struct plumb_resource *res = r->set.resources.items[i];
-		const char *k = plumb_kind_name(res->kind);
-		size_t n = strlen(k);
-		if (strncmp(addr, k, n) == 0 && addr[n] == '/' && strcmp(addr + n + 1, res->name) == 0)
-			return true;
-	}
-	size_t i;
-	json_t *x;
-	json_array_foreach(json_object_get(doc, "resources"), i, x) {
-		const char *a = json_string_value(json_object_get(x, "address"));
-		if (a && strcmp(a, addr) == 0)
-			return true;
-	}
-	return false;
-}
-
 static bool confirm(size_t n)
 {
 	fprintf(stderr, "\nApply %zu action%s? Only 'yes' will be accepted: ", n, n == 1 ? "" : "s");
@@ -243,7 +189,7 @@ int plumb_cmd_apply(int argc, char **argv)
 		goto out;
 	code = PLUMB_EXIT_FAIL;
 	if (f.planfile) {
-		if (!(doc = load_planfile(&r, f.planfile)))
+		if (!(doc = plumb__apply_load_planfile(&r, f.planfile)))
 			goto out;
 	} else {
 		if (r.d.counts[PLUMB_CHANGE_CONFLICT]) {
@@ -266,7 +212,7 @@ int plumb_cmd_apply(int argc, char **argv)
 	struct plumb_err err;
 	plumb_err_clear(&err);
 	if (f.target) {
-		if (!known_address(&r, doc, f.target)) {
+		if (!plumb__apply_known_address(&r, doc, f.target)) {
 			fprintf(stderr, "plumb apply: --target %s: no such resource in the manifests "
 					"or the plan (write it as Kind/name, e.g. Endpoint/my-endpoint)\n",
 				f.target);
@@ -280,6 +226,7 @@ int plumb_cmd_apply(int argc, char **argv)
 		json_decref(actions);
 		actions = t;
 	}
+	plumb__apply_add_spec_hashes(&r, actions);
 	json_t *refused = NULL;
 	if (plumb_apply_failed_hashes(r.s.state, actions, &refused, &err) != 0) {
 		plumb__cli_print_err("apply", &err);
