@@ -874,6 +874,13 @@ static int build_calls(struct act *a, struct plumb_err *err)
 		return 0;
 	}
 	/* SetTopicAttributes takes one attribute per call */
+	if (json_object_get(in, "DataProtectionPolicy")) {
+		json_decref(in);
+		return plumb_err_set(err, PLUMB_EINVAL,
+				     "%s: a changed DataProtectionPolicy needs SNS "
+				     "PutDataProtectionPolicy, which plumb does not call yet",
+				     a->pub.address);
+	}
 	const char *arn = json_string_value(json_object_get(in, "TopicArn"));
 	if (!arn)
 		arn = known_arn(a);

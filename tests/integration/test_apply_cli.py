@@ -273,6 +273,31 @@ def test_account_guard(ws):
     assert not [k for k in ws.emu.counts() if not k.startswith('sts.')]
 
 
+def test_sigterm_stops_cleanly(ws):
+    """SIGTERM during a wait: pending actions are skipped, the wait stops, calls in flight
+    finish and are journaled; exit 1 with the summary."""
+    import signal
+    import sqlite3
+    import subprocess
+    P.copy_examples(ws.m, 'realtime-autoscaling')
+    ws.emu.configure(create_delay=30)
+    cmd = [H.PLUMB, 'apply', '--yes', '--state', str(ws.state), '-f', ws.m]
+    p = subprocess.Popen(cmd, env=ws.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    for line in p.stderr:
+        if 'event=apply.polled' in line:
+            p.send_signal(signal.SIGTERM)
+            break
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 1, out + err
+    assert 'stopping (signal 15)' in err
+    assert 'Apply failed' in out and 'cancelled' in out
+    db = sqlite3.connect(str(ws.state))
+    open_rows = db.execute("select count(*) from journal where status = 'open'").fetchone()[0]
+    db.close()
+    assert open_rows == 0
+
+
 # ------------------------------------------------------------------------- crash safety
 
 def test_sigkill_at_32_points_while_applying_10_stacks(ws):
