@@ -31,6 +31,9 @@
  * plumb_apply_failed_hashes counts, so a crash, throttling or an internal AWS error never
  * stops a retry (docs/apply.md).
  *
+ * State cache: just before an action's first mutating call its observed row is deleted
+ * (forget()), so the next plan describes the resource again and reads its tags.
+ *
  * Memory: the executor borrows the actions JSON; resolved inputs and ARNs are owned per action
  * and freed by plumb_apply_free. Every timer is closed before the callback runs.
  */
@@ -91,6 +94,7 @@ struct act {
 	enum call_kind ck;              /* the call on the wire */
 	bool in_call;                   /* a call is on the wire */
 	bool counted;                   /* counted in ex->inflight */
+	bool forgot;                    /* its state cache row was deleted */
 };
 
 struct plumb_apply {
@@ -241,6 +245,27 @@ static void verdict_row(struct act *a, const char *operation, const json_t *requ
 		plumb_state_journal_finish(a->ex->env.state, id, PLUMB_JOURNAL_FAILED, why, &e);
 }
 
+/*
+ * Deletes the state cache row of the action's resource, once, just before its first mutating
+ * call: the next observation then describes it afresh and reads its tags, whatever the outcome
+ * (done, failed, or the process killed with the call on the wire). Needed because some changes
+ * move nothing in the list entry observe compares with the cache (SNS attributes, tags of any
+ * kind), and because the Tagging API lags behind new tags (pkg/observe reads the tags of a
+ * wanted resource it has no row for). Like the journal row, a row that cannot be deleted
+ * stops the call: a stale row could make the next plan say "No changes" when there are some.
+ */
+static int forget(struct act *a, struct plumb_err *err)
+{
+	struct plumb_apply *ex = a->ex;
+	if (a->forgot || !ex->env.state || !ex->env.account)
+		return 0;
+	int rc = plumb_state_delete_observed(ex->env.state, ex->env.account, a->pub.region,
+					     a->pub.kind, a->pub.physical, a->parent, err);
+	if (rc == 0)
+		a->forgot = true;
+	return rc;
+}
+
 /* ---------------------------------------------------------------- outcomes */
 
 static void skip_dependants(struct act *a, const char *root)
@@ -348,6 +373,11 @@ static void send_call(struct act *a, enum plumb_aws_op op, const json_t *input,
 		if (a->jid < 0) {
 			a->jid = 0;
 			fail(a, &e, "not calling %s: the journal row could not be written: %s",
+			     plumb_aws_op_name(op), e.msg);
+			return;
+		}
+		if (forget(a, &e) != 0) {
+			fail(a, &e, "not calling %s: the state cache row could not be deleted: %s",
 			     plumb_aws_op_name(op), e.msg);
 			return;
 		}

@@ -7,7 +7,7 @@
  *   LIST     eight paged collection reads at once (plumb_aws_paginate_start). Nothing is
  *            decided until all are in: ownership needs the tagging reply, policies need their
  *            targets, and a describe of a name the lists do not show would be wasted.
- *   READ     per-resource describes and (with adopt) tag reads, at most MAX_IN_FLIGHT at a time;
+ *   READ     per-resource describes and tag reads (observe.h step 3), MAX_IN_FLIGHT at a time;
  *            pkg/aws bounds connections and rate below that. A read that answers "not found"
  *            means the resource went away between list and read: its row is dropped (as the
  *            next list would), not the pass failed.
@@ -553,6 +553,10 @@ static int take_list(struct plumb_observe *ob, enum list_id id, const struct plu
 				 * read them; until then the cache says whose it is */
 				recheck = true;
 				owner = plumb_observed_tag(c, PLUMB_TAG_OWNER);
+			} else if (!t && o->arn && !c && is_wanted(ob, o)) {
+				/* wanted and new to the cache (just created, or its row dropped by
+				 * apply): its tags may not have reached the Tagging API yet */
+				recheck = true;
 			}
 			e->ours = owner && strcmp(owner, ob->owner) == 0;
 		}

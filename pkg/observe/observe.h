@@ -14,10 +14,12 @@
  *     policies and alarms come whole from their lists. With refresh FULL every ours-or-wanted
  *     resource is described again.
  *  3. Tags for wanted resources that are not in the tagging reply (untagged, or tagged by
- *     others without plumb:owner) are read one by one only when opts->adopt is set. Also
- *     read one by one: a resource the cache knew as tagged by a plumb owner that the tagging
- *     reply lacks (the Tagging API lags behind new tags, or someone removed them); until the
- *     read answers, the cached owner stands.
+ *     others without plumb:owner) are read one by one when opts->adopt is set, or when the
+ *     resource has no row in the cache: just created, or its row deleted by plumb apply after
+ *     changing it — the window in which the Tagging API may lag behind new tags. Also read one
+ *     by one: a resource the cache knew as tagged by a plumb owner that the tagging reply
+ *     lacks (lag, or someone removed the tags); until the read answers, the cached owner
+ *     stands. Once a row is cached a converged stack needs no per-resource read at all.
  *  4. The state rows of account+region are replaced by what was seen, in one transaction:
  *     rows of resources that are gone are deleted. Meta "observed:<account>:<region>" is set.
  *

@@ -330,3 +330,53 @@ def test_sigkill_at_32_points_while_applying_10_stacks(ws):
         c = C.census(ws.emu)
         assert c['Endpoint'] == names and len(c['Model']) == 10
     assert kills >= 30
+
+
+# ------------------------------------------------------------------------- the state cache
+
+def test_changed_topic_attribute_then_plan_is_clean_from_the_cache(ws):
+    """SNS lists carry no modification time: without apply dropping the topic's cached row, the
+    plan after a changed attribute would compare with the cached old value and show the change
+    again."""
+    P.copy_examples(ws.m, 'async-sns')
+    rc, out, err = C.apply(ws.env, ws.m, ws.state, '--yes')
+    assert rc == 0, out + err
+    converged(ws)
+    topics = os.path.join(ws.m, 'async-sns', 'topics.yaml')
+    P.edit(topics, 'DisplayName: async-sns inference succeeded',
+           'DisplayName: async-sns inference succeeded (v2)')
+    P.edit(topics, '    severity: page', '    severity: page\n    team: search')
+    rc, out, err = C.apply(ws.env, ws.m, ws.state, '--yes')
+    assert rc == 0, out + err
+    assert 'Apply complete' in out, out
+    sns = ws.emu.boto3_client('sns')
+    arn = 'arn:aws:sns:us-east-1:123456789012:async-sns-success'
+    assert sns.get_topic_attributes(TopicArn=arn)['Attributes']['DisplayName'] == \
+        'async-sns inference succeeded (v2)'
+    ws.emu.clear_calls()
+    converged(ws)  # no --refresh: from the list and the cache
+    reads = P.per_resource_reads(ws.emu)
+    assert reads.get('sns.GetTopicAttributes') == 2, reads  # the two changed topics, afresh
+    rc, out, err = P.plan(ws.env, ws.m, ws.state, output='text')
+    assert rc == 0 and 'No changes' in out, out + err
+
+
+def test_steady_state_after_apply_makes_no_per_resource_read(ws):
+    """apply drops the rows of what it changed; the next plan describes those once, and the one
+    after that reads nothing but the lists."""
+    P.copy_examples(ws.m, 'async-sns', 'realtime-autoscaling')
+    rc, out, err = C.apply(ws.env, ws.m, ws.state, '--yes')
+    assert rc == 0, out + err
+    ws.emu.clear_calls()
+    converged(ws)
+    first = P.per_resource_reads(ws.emu)
+    assert first.get('sagemaker.DescribeEndpoint') == 2, first
+    assert not [k for k in first if 'Tags' in k], first  # the emulator's tagging API is current
+    ws.emu.clear_calls()
+    converged(ws)
+    assert P.per_resource_reads(ws.emu) == {}
+    calls = ws.emu.counts()
+    assert set(k.split('.', 1)[1] for k in calls) <= {
+        'ListModels', 'ListEndpointConfigs', 'ListEndpoints', 'DescribeScalableTargets',
+        'DescribeScalingPolicies', 'DescribeAlarms', 'ListTopics', 'GetResources',
+        'GetCallerIdentity'}, calls
