@@ -1,7 +1,7 @@
 /*
  * plumb apply's inputs: a saved plan checked against live state (account, owner, conflicts,
- * the fingerprint of the resources it names), the spec hash of every action (from the
- * manifests), and --target addresses checked against the manifests and the plan.
+ * the fingerprint of the resources it names), and --target addresses checked against the
+ * manifests and the plan. Every action carries its spec hash in the plan itself ("spec_hash").
  */
 #include "applyrun.h"
 #include "planrun.h"
@@ -53,25 +53,6 @@ static const struct plumb_resource *wanted(const struct plumb_planrun *r, const 
 			return res;
 	}
 	return NULL;
-}
-
-/*
- * Every action but deletes gets "spec_hash": the wanted spec's hash. An endpoint's update and
- * wait carry no tags to read it from, and the failed-hash rule needs it on both.
- */
-void plumb__apply_add_spec_hashes(const struct plumb_planrun *r, json_t *actions)
-{
-	size_t i;
-	json_t *a;
-	json_array_foreach(actions, i, a) {
-		const char *t = json_string_value(json_object_get(a, "type"));
-		if (!t || strcmp(t, "delete") == 0 || json_is_string(json_object_get(a, "spec_hash")))
-			continue;
-		const struct plumb_resource *res =
-			wanted(r, json_string_value(json_object_get(a, "address")));
-		if (res)
-			json_object_set_new(a, "spec_hash", json_string(res->hash));
-	}
 }
 
 /* True when ADDR names a wanted resource or one in the plan. */

@@ -36,8 +36,6 @@ struct plumb_planrun;
 /* A saved plan (a new reference), or NULL after saying why it is refused: not a plan, another
  * account or owner, conflicts, or live state moved (fingerprint). */
 json_t *plumb__apply_load_planfile(struct plumb_planrun *r, const char *path);
-/* Sets "spec_hash" (the wanted spec's hash) on every action but deletes that has none. */
-void plumb__apply_add_spec_hashes(const struct plumb_planrun *r, json_t *actions);
 /* True when addr ("Kind/name") is a wanted resource or one in the plan doc. */
 bool plumb__apply_known_address(const struct plumb_planrun *r, const json_t *doc,
 				const char *addr);

@@ -226,7 +226,6 @@ int plumb_cmd_apply(int argc, char **argv)
 		json_decref(actions);
 		actions = t;
 	}
-	plumb__apply_add_spec_hashes(&r, actions);
 	json_t *refused = NULL;
 	if (plumb_apply_failed_hashes(r.s.state, actions, &refused, &err) != 0) {
 		plumb__cli_print_err("apply", &err);

@@ -382,7 +382,9 @@ int plumb_aws_call_start(struct plumb_aws *a, enum plumb_aws_op op, const json_t
 			 plumb_aws_cb cb, void *data, struct plumb_err *err);
 /*
  * Like plumb_aws_call_start, following NextToken / PaginationToken until the last page; the
- * reply holds list_member concatenated over all pages (at most max_pages; 0 = 1000).
+ * reply holds list_member concatenated over all pages. At most max_pages (0 = 1000) are
+ * fetched: a reply that still has a token after the last of them fails the call with
+ * PLUMB_ELIMIT (message naming the operation and the cap), never a silently truncated list.
  */
 int plumb_aws_paginate_start(struct plumb_aws *a, enum plumb_aws_op op, const json_t *input,
 			     const char *list_member, int max_pages, plumb_aws_cb cb, void *data,

@@ -635,7 +635,18 @@ static void pager_cb(int rc, json_t *reply, const struct plumb_err *err, void *d
 	json_array_extend(p->acc, json_object_get(reply, p->member));
 	const char *tokname = json_object_get(reply, "PaginationToken") ? "PaginationToken" : "NextToken";
 	const char *tok = json_string_value(json_object_get(reply, tokname));
-	if (tok && *tok && p->pages < p->max_pages) {
+	if (tok && *tok && p->pages >= p->max_pages) {
+		/* a short list would make the resources on later pages look deleted */
+		struct plumb_err e;
+		plumb_err_clear(&e);
+		plumb_err_set(&e, PLUMB_ELIMIT, "%s: still more after %d pages (the cap): refusing a "
+						"truncated list",
+			      plumb_aws_op_name(p->op), p->max_pages);
+		p->cb(PLUMB_ELIMIT, NULL, &e, p->data);
+		pager_free(p);
+		return;
+	}
+	if (tok && *tok) {
 		struct plumb_err e;
 		plumb_err_clear(&e);
 		json_object_set_new(p->input, tokname, json_string(tok));

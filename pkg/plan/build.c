@@ -21,10 +21,16 @@
  *  4. ordering: a topological sort that keeps generation order among ready actions, so the list
  *     reads like the manifests; ids are positions in that list.
  *
+ * An endpoint's live status counts too: one still settling (Creating, Updating, SystemUpdating,
+ * RollingBack: a run killed before its own wait) gets a WAIT InService, which its dependants and
+ * its UpdateEndpoint wait for; a Failed one that should change is deleted and created again
+ * (AWS takes only DeleteEndpoint then), with the choreography of a replace.
+ *
  * Tags of an updated resource change through a TAG action after the update, never through the
  * update call: most update calls ignore tags (PutMetricAlarm and RegisterScalableTarget on an
  * existing resource) or have none, so one rule serves every kind. The rejected alternative,
- * add_tags/remove_tags on the UPDATE action, would make apply special-case every kind.
+ * add_tags/remove_tags on the UPDATE action, would make apply special-case every kind. An
+ * endpoint's TAG waits for its WAIT InService, so a silent rollback leaves the old spec hash.
  *
  * Where the old config comes from: the endpoint's live EndpointConfigName, looked up among the
  * diff's EndpointConfig changes that carry a live resource (a superseded DELETE in a rollover,
@@ -269,6 +275,28 @@ static bool endpoint_updates(const struct plumb_change *c)
 	return c->kind == PLUMB_KIND_ENDPOINT &&
 	       (c->type == PLUMB_CHANGE_UPDATE ||
 		(c->type == PLUMB_CHANGE_ADOPT && has_field_deltas(c)));
+}
+
+/* An endpoint's live status (EndpointStatus), or NULL. */
+static const char *endpoint_status(const struct plumb_change *c)
+{
+	if (c->kind != PLUMB_KIND_ENDPOINT || !c->have)
+		return NULL;
+	return c->have->status ? c->have->status : jstr(c->have->live, "EndpointStatus");
+}
+
+/* On its way to InService (or back to it): what a run killed before its wait leaves behind. */
+static bool endpoint_settling(const struct plumb_change *c)
+{
+	const char *st = endpoint_status(c);
+	return st && (strcmp(st, "Creating") == 0 || strcmp(st, "Updating") == 0 ||
+		      strcmp(st, "SystemUpdating") == 0 || strcmp(st, "RollingBack") == 0);
+}
+
+/* A Failed endpoint that should change: AWS accepts only DeleteEndpoint, so it is recreated. */
+static bool endpoint_recreated(const struct plumb_change *c)
+{
+	return endpoint_updates(c) && str_eq(endpoint_status(c), "Failed");
 }
 
 /* ------------------------------------------------------------------ actions */
@@ -904,7 +932,7 @@ static void claim_policies(struct ctx *cx, struct chg *t, struct chg *ep)
 static void choreograph(struct ctx *cx, struct chg *eg)
 {
 	const struct plumb_change *ec = eg->c;
-	bool replace = ec->type == PLUMB_CHANGE_REPLACE;
+	bool replace = ec->type == PLUMB_CHANGE_REPLACE || endpoint_recreated(ec);
 	if (ec->kind != PLUMB_KIND_ENDPOINT || !ec->have || (!replace && !endpoint_updates(ec)))
 		return;
 	const json_t *oldcfg = config_json(cx, ec->region, jstr(live_of(ec), "EndpointConfigName"),
@@ -1202,16 +1230,64 @@ static void gen_role(struct ctx *cx, struct chg *g)
 		gen_tag(cx, g, a);
 }
 
+/*
+ * WAIT InService for a wanted endpoint that is still Creating, Updating, ... (a run killed before
+ * its own wait): on config cfg, or on whatever config it settles on when cfg is NULL (before an
+ * UpdateEndpoint, which AWS refuses until then). Dependants wait for it (it becomes g->last).
+ */
+static struct act *gen_settle(struct ctx *cx, struct chg *g, const char *cfg)
+{
+	struct act *w = new_act(cx, g, PLUMB_ACTION_WAIT);
+	if (!w)
+		return NULL;
+	const json_t *dc = json_object_get(spec_of(g->c), "DeploymentConfig");
+	int64_t dl = update_deadline(dc);
+	w->pub.wait_for = PLUMB_WAIT_IN_SERVICE;
+	w->pub.wait_config = cfg;
+	w->pub.wait_deadline_s = dl > DEADLINE_CREATE_S ? dl : DEADLINE_CREATE_S;
+	w->pub.why = astr(cx, "endpoint is %s: wait until it is InService%s",
+			  endpoint_status(g->c), cfg ? " before what depends on it"
+						     : " before updating it");
+	take(g, w, true);
+	return w;
+}
+
+/* Delete (+ wait deleted), then create (+ wait InService): a replace, or a Failed endpoint. */
+static void gen_replace(struct ctx *cx, struct chg *g)
+{
+	const struct plumb_change *c = g->c;
+	if (c->kind == PLUMB_KIND_ENDPOINT)
+		gen_pre(cx, g);
+	struct act *t = gen_delete(cx, g, false);
+	if (c->kind == PLUMB_KIND_ENDPOINT && t && g->first) {
+		g->main = g->first;
+		g->main->pub.why = t->pub.why = endpoint_why(cx, g);
+		if (c->type != PLUMB_CHANGE_REPLACE && !g->main->pub.why)
+			g->main->pub.why = t->pub.why =
+				"endpoint is Failed: AWS accepts only DeleteEndpoint, so it is "
+				"deleted and created again";
+	}
+	gen_create(cx, g, t);
+}
+
 static void gen(struct ctx *cx, struct chg *g)
 {
 	const struct plumb_change *c = g->c;
-	struct act *t;
+	struct act *t, *w;
 	if (g->role != ROLE_NONE) {
 		gen_role(cx, g);
 		return;
 	}
+	if (endpoint_recreated(c)) {
+		gen_replace(cx, g);
+		return;
+	}
+	bool settle = endpoint_settling(c) && c->want;
 	switch (c->type) {
 	case PLUMB_CHANGE_NONE:
+		if (settle)
+			gen_settle(cx, g, jstr(spec_of(c), "EndpointConfigName"));
+		break;
 	case PLUMB_CHANGE_ORPHAN:
 	case PLUMB_CHANGE_CONFLICT:
 		break;
@@ -1219,26 +1295,30 @@ static void gen(struct ctx *cx, struct chg *g)
 		gen_create(cx, g, NULL);
 		break;
 	case PLUMB_CHANGE_UPDATE:
-		t = gen_update(cx, g, NULL);
-		gen_tag(cx, g, g->main ? g->main : t);
+		/* an endpoint's tags (plumb:spec-hash) change only once its WAIT saw the new
+		 * config InService: after a silent rollback they still name the old spec */
+		w = settle && endpoint_updates(c) ? gen_settle(cx, g, NULL) : NULL;
+		t = gen_update(cx, g, w);
+		gen_tag(cx, g, t);
 		break;
 	case PLUMB_CHANGE_TAG:
-		gen_tag(cx, g, NULL);
+		w = settle ? gen_settle(cx, g, jstr(spec_of(c), "EndpointConfigName")) : NULL;
+		gen_tag(cx, g, w);
 		break;
 	case PLUMB_CHANGE_ADOPT:
+		if (settle && !has_field_deltas(c)) {
+			w = gen_settle(cx, g, jstr(spec_of(c), "EndpointConfigName"));
+			gen_tag(cx, g, w);
+			break;
+		}
 		t = gen_tag(cx, g, NULL);
+		w = settle ? gen_settle(cx, g, NULL) : NULL;
+		add_dep(cx, w, t);
 		if (has_field_deltas(c))
-			gen_update(cx, g, t);
+			gen_update(cx, g, w ? w : t);
 		break;
 	case PLUMB_CHANGE_REPLACE:
-		if (c->kind == PLUMB_KIND_ENDPOINT)
-			gen_pre(cx, g);
-		t = gen_delete(cx, g, false);
-		if (c->kind == PLUMB_KIND_ENDPOINT && t && g->first) {
-			g->main = g->first;
-			g->main->pub.why = t->pub.why = endpoint_why(cx, g);
-		}
-		gen_create(cx, g, t);
+		gen_replace(cx, g);
 		break;
 	case PLUMB_CHANGE_DELETE:
 		gen_delete(cx, g, true);

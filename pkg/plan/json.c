@@ -78,8 +78,14 @@ static json_t *action_json(const struct plumb_action *a)
 		}
 	json_t *deadline = a->type == PLUMB_ACTION_WAIT ? json_integer(a->wait_deadline_s)
 							: json_null();
-	return json_pack("{s:I,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+	/* the wanted spec's hash: what apply records, and what the failed-hash rule checks */
+	const char *hash = a->type != PLUMB_ACTION_DELETE && a->change && a->change->want
+				   ? a->change->want->hash
+				   : NULL;
+	return json_pack("{s:I,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
+			 "s:o}",
 			 "id", (json_int_t)a->id, "type", plumb_action_type_name(a->type),
+			 "spec_hash", str_or_null(hash && *hash ? hash : NULL),
 			 "operation", str_or_null(plumb__plan_operation(a)), "address",
 			 address(a->kind, a->name), "kind", plumb_kind_name(a->kind), "name",
 			 str_or_null(a->name), "physical", str_or_null(a->physical), "parent",

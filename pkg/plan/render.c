@@ -165,6 +165,10 @@ static int put_phrase(struct plumb_buf *b, const struct plumb_change *c)
 		if (c->kind == PLUMB_KIND_SCALING_POLICY)
 			return plumb_buf_adds(b, " will be deleted and put again around the endpoint "
 						 "update");
+		if (c->kind == PLUMB_KIND_ENDPOINT)
+			return plumb_buf_addf(b, " is %s: plumb waits until it is InService",
+					      c->have && c->have->status ? c->have->status
+									 : "not yet InService");
 		return plumb_buf_adds(b, " will be put again to name the new policy ARN");
 	case PLUMB_CHANGE_CREATE: return plumb_buf_adds(b, " will be created");
 	case PLUMB_CHANGE_UPDATE: return plumb_buf_adds(b, " will be updated in place");

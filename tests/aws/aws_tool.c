@@ -5,7 +5,7 @@
  *                            akid, secret, token, region, service, time) -> one JSON line each
  *                            with authorization and canonical (for tests/aws/sigv4_diff.py)
  *   aws_tool call OP JSON [--count N] [--service S] [--conns N] [--profile P]
- *                 [--paginate MEMBER] [--interval MS]
+ *                 [--paginate MEMBER] [--max-pages N] [--interval MS]
  *                            runs OP N times concurrently through the real client on one loop
  *                            (with --interval: loads credentials first, then starts one call
  *                            every MS ms) and prints a JSON summary (ok, errors by code,
@@ -131,6 +131,7 @@ struct starter {
 	int op;                 /* operation */
 	json_t *input;          /* its input */
 	const char *paginate;   /* list member, or NULL */
+	int max_pages;          /* paginate: page cap (0 = the default) */
 	struct tally *t;        /* results */
 	int count, started;     /* calls wanted, started */
 	bool failed;            /* a start failed */
@@ -142,7 +143,8 @@ static void start_one(struct starter *st)
 	plumb_err_clear(&err);
 	struct one *o = malloc(sizeof(*o));
 	*o = (struct one){ st->t, plumb_clock_mono_ms(&plumb_clock_system) };
-	int rc = st->paginate ? plumb_aws_paginate_start(st->aws, st->op, st->input, st->paginate, 0,
+	int rc = st->paginate ? plumb_aws_paginate_start(st->aws, st->op, st->input, st->paginate,
+							 st->max_pages,
 							 on_call, o, &err)
 			      : plumb_aws_call_start(st->aws, st->op, st->input, on_call, o, &err);
 	if (rc) {
@@ -165,11 +167,11 @@ static void on_tick(uv_timer_t *tick)
 int plumb__aws_tool_call(int argc, char **argv)
 {
 	const char *service = NULL, *profile = NULL, *paginate = NULL;
-	int count = 1;
+	int count = 1, max_pages = 0;
 	long conns = 0, interval = -1;
 	if (argc < 3) {
 		fprintf(stderr, "usage: aws_tool call OP JSON [--count N] [--service S] [--conns N] "
-				"[--profile P] [--paginate MEMBER]\n");
+				"[--profile P] [--paginate MEMBER] [--max-pages N]\n");
 		return 64;
 	}
 	for (int i = 3; i + 1 < argc; i += 2) {
@@ -183,6 +185,8 @@ int plumb__aws_tool_call(int argc, char **argv)
 			profile = argv[i + 1];
 		else if (strcmp(argv[i], "--paginate") == 0)
 			paginate = argv[i + 1];
+		else if (strcmp(argv[i], "--max-pages") == 0)
+			max_pages = (int)strtol(argv[i + 1], NULL, 10);
 		else if (strcmp(argv[i], "--interval") == 0)
 			interval = strtol(argv[i + 1], NULL, 10);
 	}
@@ -226,7 +230,7 @@ int plumb__aws_tool_call(int argc, char **argv)
 		json_decref(warm.last_error);
 	}
 	int64_t t0 = plumb_clock_mono_ms(&plumb_clock_system);
-	struct starter st = { &aws, op, input, paginate, &t, count, 0, 0 };
+	struct starter st = { &aws, op, input, paginate, max_pages, &t, count, 0, 0 };
 	uv_timer_t tick;
 	uv_timer_init(&loop, &tick);
 	tick.data = &st;

@@ -249,3 +249,23 @@ def test_pagination(emu, env):
     assert rc == 0
     names = [t['TopicArn'].rsplit(':', 1)[1] for t in out['last_reply']['Topics']]
     assert len([n for n in names if n.startswith('page-')]) == 25
+
+
+def test_pagination_cap_fails_instead_of_truncating(emu, env):
+    """At max_pages with a token left the call fails (PLUMB_ELIMIT, naming the operation and
+    the cap): a short list would make the resources on later pages look deleted."""
+    for i in range(5):
+        rc, _, err = tool_call(env, 'CreateModel', {
+            'ModelName': 'cap-%d' % i, 'ExecutionRoleArn': 'arn:aws:iam::123456789012:role/r',
+            'PrimaryContainer': {'Image': 'img:1'}})
+        assert rc == 0, err
+    page = {'MaxResults': 2, 'NameContains': 'cap-'}  # 5 models: 3 pages
+    rc, out, _ = tool_call(env, 'ListModels', page, '--paginate', 'Models', '--max-pages', 2)
+    assert rc == 1
+    assert out['last_error']['code'] == 'limit exceeded', out
+    assert 'ListModels' in out['last_error']['message']
+    assert '2 pages' in out['last_error']['message']
+    rc, out, _ = tool_call(env, 'ListModels', page, '--paginate', 'Models', '--max-pages', 3)
+    assert rc == 0
+    assert sorted(m['ModelName'] for m in out['last_reply']['Models']) == \
+        ['cap-%d' % i for i in range(5)]

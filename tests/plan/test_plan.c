@@ -1041,6 +1041,193 @@ START_TEST(replace_deletes_then_creates)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ endpoints found mid-way */
+
+/* An endpoint of ours with status st on config cfg. */
+static struct plumb_observed *obs_ep(struct fx *f, const char *st, const char *cfg)
+{
+	char live[256];
+	snprintf(live, sizeof(live), "{\"EndpointConfigName\":\"%s\",\"EndpointStatus\":\"%s\"}",
+		 cfg, st);
+	struct plumb_observed *o = obs(f, PLUMB_KIND_ENDPOINT, "clip", NULL, live, NULL, NULL);
+	o->status = strdup(st);
+	return o;
+}
+
+/* A run killed between CreateEndpoint and its wait: the next plan waits before the target. */
+START_TEST(settling_endpoint_waits_before_dependants)
+{
+	static const char *const states[] = { "Creating", "Updating", "SystemUpdating",
+					      "RollingBack" };
+	for (size_t i = 0; i < PLUMB_ARRAY_LEN(states); i++) {
+		struct fx f;
+		fx_init(&f);
+		struct plumb_observed *oe = obs_ep(&f, states[i], "c-1");
+		struct plumb_resource *ep = res(&f, PLUMB_KIND_ENDPOINT, "clip", "clip",
+						"{\"EndpointConfigName\":\"c-1\"}", NULL);
+		struct plumb_resource *t = res(&f, PLUMB_KIND_SCALABLE_TARGET, "t", RID,
+					       TARGET_SPEC, ep, NULL);
+		chg(&f, PLUMB_CHANGE_NONE, PLUMB_KIND_ENDPOINT, "clip", "clip", NULL, ep, oe);
+		chg(&f, PLUMB_CHANGE_CREATE, PLUMB_KIND_SCALABLE_TARGET, "t", RID, NULL, t, NULL);
+		build(&f);
+		ck_assert_str_eq(sequence(&f), "0 wait Endpoint/clip\n"
+					       "1 create ScalableTarget/t <- 0\n");
+		ck_assert_int_eq(act(&f, 0)->wait_for, PLUMB_WAIT_IN_SERVICE);
+		ck_assert_str_eq(act(&f, 0)->wait_config, "c-1");
+		ck_assert_int_eq(act(&f, 0)->wait_deadline_s, 3600);
+		ck_assert_ptr_nonnull(strstr(act(&f, 0)->why, states[i]));
+		ck_assert_int_eq(plumb_plan_render_text(&f.p, &f.out, false), 0);
+		ck_assert_ptr_nonnull(strstr(f.out.buf, "plumb waits until it is InService"));
+		fx_release(&f);
+	}
+	/* InService (or Failed with nothing to change): no wait */
+	static const char *const quiet[] = { "InService", "Failed", "OutOfService" };
+	for (size_t i = 0; i < PLUMB_ARRAY_LEN(quiet); i++) {
+		struct fx f;
+		fx_init(&f);
+		struct plumb_observed *oe = obs_ep(&f, quiet[i], "c-1");
+		struct plumb_resource *ep = res(&f, PLUMB_KIND_ENDPOINT, "clip", "clip",
+						"{\"EndpointConfigName\":\"c-1\"}", NULL);
+		chg(&f, PLUMB_CHANGE_NONE, PLUMB_KIND_ENDPOINT, "clip", "clip", NULL, ep, oe);
+		build(&f);
+		ck_assert_str_eq(sequence(&f), "");
+		fx_release(&f);
+	}
+}
+END_TEST
+
+/* A settling endpoint whose tags change: the tag waits for InService too. */
+START_TEST(settling_endpoint_tag_after_wait)
+{
+	struct fx f;
+	fx_init(&f);
+	struct plumb_observed *oe = obs_ep(&f, "Creating", "c-1");
+	struct plumb_resource *ep = res(&f, PLUMB_KIND_ENDPOINT, "clip", "clip",
+					"{\"EndpointConfigName\":\"c-1\"}", NULL);
+	json_object_set_new(ep->tags, "team", json_string("search"));
+	struct plumb_change *c = chg(&f, PLUMB_CHANGE_TAG, PLUMB_KIND_ENDPOINT, "clip", "clip", NULL,
+				     ep, oe);
+	delta(&f, c, "tags.team", "Tags.team", NULL, "\"search\"", false, false);
+	build(&f);
+	ck_assert_str_eq(sequence(&f), "0 wait Endpoint/clip\n1 tag Endpoint/clip <- 0\n");
+	ck_assert_str_eq(act(&f, 0)->wait_config, "c-1");
+	fx_release(&f);
+}
+END_TEST
+
+/* Updating when it needs an update: wait (any config), UpdateEndpoint, wait on the new one. */
+START_TEST(settling_endpoint_update_waits_first)
+{
+	struct fx f;
+	fx_init(&f);
+	struct plumb_observed *oe = obs_ep(&f, "Updating", "c-1");
+	struct plumb_resource *cfg = res(&f, PLUMB_KIND_ENDPOINT_CONFIG, "clip", "c-2",
+					 CONFIG_SPEC("m", "ml.g5.xlarge", "1"), NULL);
+	struct plumb_resource *ep = res(&f, PLUMB_KIND_ENDPOINT, "clip", "clip",
+					"{\"EndpointConfigName\":\"c-2\"}", cfg, NULL);
+	struct plumb_resource *t = res(&f, PLUMB_KIND_SCALABLE_TARGET, "t", RID, TARGET_SPEC, ep,
+				       NULL);
+	json_object_set_new(ep->tags, "team", json_string("search"));
+	chg(&f, PLUMB_CHANGE_CREATE, PLUMB_KIND_ENDPOINT_CONFIG, "clip", "c-2", NULL, cfg, NULL);
+	struct plumb_change *c = chg(&f, PLUMB_CHANGE_UPDATE, PLUMB_KIND_ENDPOINT, "clip", "clip",
+				     NULL, ep, oe);
+	delta(&f, c, "endpointConfigName", "EndpointConfigName", "\"c-1\"", "\"c-2\"", false,
+	      false);
+	delta(&f, c, "tags.team", "Tags.team", NULL, "\"search\"", false, false);
+	chg(&f, PLUMB_CHANGE_CREATE, PLUMB_KIND_SCALABLE_TARGET, "t", RID, NULL, t, NULL);
+	build(&f);
+	ck_assert_str_eq(sequence(&f), "0 create EndpointConfig/clip\n"
+				       "1 wait Endpoint/clip\n"
+				       "2 update Endpoint/clip <- 0,1\n"
+				       "3 wait Endpoint/clip <- 2\n"
+				       "4 tag Endpoint/clip <- 3\n"
+				       "5 create ScalableTarget/t <- 3\n");
+	ck_assert_int_eq(act(&f, 1)->wait_for, PLUMB_WAIT_IN_SERVICE);
+	ck_assert_ptr_null(act(&f, 1)->wait_config); /* whatever config it settles on */
+	ck_assert_ptr_nonnull(strstr(act(&f, 1)->why, "Updating"));
+	ck_assert_str_eq(act(&f, 3)->wait_config, "c-2");
+	json_t *j = plumb_plan_to_json(&f.p, NULL);
+	ck_assert(json_is_null(json_object_get(json_array_get(json_object_get(j, "actions"), 1),
+					       "wait_config")));
+	json_decref(j);
+	fx_release(&f);
+}
+END_TEST
+
+/* The tags (plumb:spec-hash) of an updated endpoint change only after its WAIT InService. */
+START_TEST(updated_endpoint_tags_after_wait)
+{
+	struct fx f;
+	fx_init(&f);
+	struct plumb_observed *oe = obs_ep(&f, "InService", "c-1");
+	struct plumb_resource *ep = res(&f, PLUMB_KIND_ENDPOINT, "clip", "clip",
+					"{\"EndpointConfigName\":\"c-2\"}", NULL);
+	json_object_set_new(ep->tags, "plumb:spec-hash", json_string("hash-clip"));
+	struct plumb_change *c = chg(&f, PLUMB_CHANGE_UPDATE, PLUMB_KIND_ENDPOINT, "clip", "clip",
+				     NULL, ep, oe);
+	delta(&f, c, "endpointConfigName", "EndpointConfigName", "\"c-1\"", "\"c-2\"", false,
+	      false);
+	build(&f);
+	ck_assert_str_eq(sequence(&f), "0 update Endpoint/clip\n"
+				       "1 wait Endpoint/clip <- 0\n"
+				       "2 tag Endpoint/clip <- 1\n");
+	ck_assert_str_eq(json_string_value(json_object_get(act(&f, 2)->add_tags,
+							   "plumb:spec-hash")),
+			 "hash-clip");
+	fx_release(&f);
+}
+END_TEST
+
+/* A Failed endpoint that should change: delete, wait gone, create, wait (AWS takes no update). */
+START_TEST(failed_endpoint_is_recreated)
+{
+	struct fx f;
+	fx_init(&f);
+	struct plumb_observed *oe = obs_ep(&f, "Failed", "c-1");
+	struct plumb_observed *ot = obs(&f, PLUMB_KIND_SCALABLE_TARGET, RID, NULL, TARGET_SPEC,
+					NULL, NULL);
+	struct plumb_resource *ep = res(&f, PLUMB_KIND_ENDPOINT, "clip", "clip",
+					"{\"EndpointConfigName\":\"c-2\"}", NULL);
+	struct plumb_resource *t = res(&f, PLUMB_KIND_SCALABLE_TARGET, "t", RID, TARGET_SPEC, ep,
+				       NULL);
+	struct plumb_change *c = chg(&f, PLUMB_CHANGE_UPDATE, PLUMB_KIND_ENDPOINT, "clip", "clip",
+				     NULL, ep, oe);
+	delta(&f, c, "endpointConfigName", "EndpointConfigName", "\"c-1\"", "\"c-2\"", false,
+	      false);
+	chg(&f, PLUMB_CHANGE_NONE, PLUMB_KIND_SCALABLE_TARGET, "t", RID, NULL, t, ot);
+	build(&f);
+	ck_assert_str_eq(sequence(&f), "0 delete ScalableTarget/t\n"
+				       "1 delete Endpoint/clip <- 0\n"
+				       "2 wait Endpoint/clip <- 1\n"
+				       "3 create Endpoint/clip <- 2\n"
+				       "4 wait Endpoint/clip <- 3\n"
+				       "5 create ScalableTarget/t <- 4\n");
+	ck_assert_int_eq(act(&f, 2)->wait_for, PLUMB_WAIT_DELETED);
+	ck_input(act(&f, 3), "{\"EndpointName\":\"clip\",\"EndpointConfigName\":\"c-2\","
+			     "\"Tags\":[{\"Key\":\"plumb:id\",\"Value\":\"Endpoint/clip\"},"
+			     "{\"Key\":\"plumb:owner\",\"Value\":\"team\"}]}");
+	ck_assert_str_eq(act(&f, 4)->wait_config, "c-2");
+	fx_release(&f);
+
+	/* without targets the why says it is Failed */
+	fx_init(&f);
+	oe = obs_ep(&f, "Failed", "c-1");
+	ep = res(&f, PLUMB_KIND_ENDPOINT, "clip", "clip", "{\"EndpointConfigName\":\"c-2\"}",
+		 NULL);
+	c = chg(&f, PLUMB_CHANGE_UPDATE, PLUMB_KIND_ENDPOINT, "clip", "clip", NULL, ep, oe);
+	delta(&f, c, "endpointConfigName", "EndpointConfigName", "\"c-1\"", "\"c-2\"", false,
+	      false);
+	build(&f);
+	ck_assert_str_eq(sequence(&f), "0 delete Endpoint/clip\n"
+				       "1 wait Endpoint/clip <- 0\n"
+				       "2 create Endpoint/clip <- 1\n"
+				       "3 wait Endpoint/clip <- 2\n");
+	ck_assert_ptr_nonnull(strstr(act(&f, 0)->why, "Failed"));
+	ck_assert_uint_eq(f.p.n_update, 1);
+	fx_release(&f);
+}
+END_TEST
+
 START_TEST(conflict_has_no_action)
 {
 	struct fx f;
@@ -1129,7 +1316,7 @@ static const char small_plain[] =
 	"  1. create  EndpointConfig/clip (clip-eeee5555): CreateEndpointConfig\n"
 	"  2. update  Endpoint/clip: UpdateEndpoint   (after 1)\n"
 	"  3. wait  Endpoint/clip InService on clip-eeee5555   (after 2)\n"
-	"  4. tag  Endpoint/clip: add team   (after 2)\n"
+	"  4. tag  Endpoint/clip: add team   (after 3)\n"
 	"  5. delete  EndpointConfig/clip (clip-bbbb2222): DeleteEndpointConfig   (after 3)\n"
 	"\n"
 	"Plan: 1 to create, 1 to update, 1 to delete.\n";
@@ -1176,7 +1363,7 @@ START_TEST(render_text_colour)
 		"  1. \033[32mcreate\033[0m  EndpointConfig/clip (clip-eeee5555): CreateEndpointConfig\n"
 		"  2. \033[33mupdate\033[0m  Endpoint/clip: UpdateEndpoint   (after 1)\n"
 		"  3. wait  Endpoint/clip InService on clip-eeee5555   (after 2)\n"
-		"  4. \033[33mtag\033[0m  Endpoint/clip: add team   (after 2)\n"
+		"  4. \033[33mtag\033[0m  Endpoint/clip: add team   (after 3)\n"
 		"  5. \033[31mdelete\033[0m  EndpointConfig/clip (clip-bbbb2222): DeleteEndpointConfig"
 		"   (after 3)\n"
 		"\n"
@@ -1261,7 +1448,7 @@ START_TEST(json_shape)
 						"deltas" };
 	static const char *const delta_keys[] = { "path", "aws_path", "old", "new", "info",
 						  "forces_replace" };
-	static const char *const action[] = { "id", "type", "operation", "address", "kind",
+	static const char *const action[] = { "id", "type", "spec_hash", "operation", "address", "kind",
 		"name", "physical", "parent", "region", "input", "add_tags", "remove_tags",
 		"wait_for", "wait_config", "wait_deadline_s", "why", "depends_on" };
 	struct fx f;
@@ -1304,6 +1491,17 @@ START_TEST(json_shape)
 	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(w, "depends_on"), 0)),
 			 1);
 	ck_assert(json_is_null(json_object_get(json_array_get(acts, 0), "wait_deadline_s")));
+	/* spec_hash: the wanted resource's hash on every action but deletes */
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(acts, 0), "spec_hash")),
+			 "hash-clip");
+	ck_assert_str_eq(json_string_value(json_object_get(w, "spec_hash")), "hash-clip");
+	for (size_t i = 0; i < json_array_size(acts); i++) {
+		json_t *a = json_array_get(acts, i);
+		if (strcmp(json_string_value(json_object_get(a, "type")), "delete") == 0)
+			ck_assert(json_is_null(json_object_get(a, "spec_hash")));
+		else
+			ck_assert(json_is_string(json_object_get(a, "spec_hash")));
+	}
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "meta"), "created")),
 			 "2024-01-02T03:04:05Z");
 	json_decref(j);
@@ -1456,6 +1654,11 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, adopt_tags_then_updates);
 	tcase_add_test(tc, replace_deletes_then_creates);
 	tcase_add_test(tc, conflict_has_no_action);
+	tcase_add_test(tc, settling_endpoint_waits_before_dependants);
+	tcase_add_test(tc, settling_endpoint_tag_after_wait);
+	tcase_add_test(tc, settling_endpoint_update_waits_first);
+	tcase_add_test(tc, updated_endpoint_tags_after_wait);
+	tcase_add_test(tc, failed_endpoint_is_recreated);
 	tcase_add_test(tc, real_diff_rollover);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
