@@ -14,10 +14,6 @@ REPO = H.REPO
 EXAMPLES = os.path.join(REPO, 'manifests', 'examples')
 
 
-def plumb_env(emu, home, **extra):
-    return H.clean_env(emu, home, **extra)
-
-
 def plan(env, manifests, state, *args, output='json', timeout=120):
     """Runs `plumb plan`; returns (exit code, parsed JSON or text, stderr)."""
     cmd = [H.PLUMB, 'plan', '--state', str(state), '--output', output]

@@ -4,42 +4,14 @@ rules; a saved plan and the fingerprint check; --target; Failed create and silen
 the failure summary, and the failed spec hash that is not retried unless asked; a throttling
 storm; the account guard; SIGKILL at 32 random points while applying 10 stacks, each followed
 by a restart that must converge with zero duplicates and zero orphans."""
-import json
 import os
 import random
 import re
 import shutil
 
-import pytest
-
 import aws_helpers as H
 import plan_helpers as P
 import apply_cli_helpers as C
-
-POLL_MS = '40'
-
-
-@pytest.fixture(scope='module')
-def emu():
-    e = H.emulator.start(create_delay=0.2, update_delay=0.2, delete_delay=0.1)
-    yield e
-    e.stop()
-
-
-@pytest.fixture
-def ws(emu, tmp_path):
-    emu.reset()
-    emu.configure(create_delay=0.2, update_delay=0.2, delete_delay=0.1)
-
-    class W:
-        pass
-    w = W()
-    w.emu = emu
-    w.tmp = tmp_path
-    w.state = tmp_path / 'state' / 'state.db'
-    w.env = H.clean_env(emu, tmp_path, PLUMB_POLL_MS=POLL_MS)
-    w.m = str(tmp_path / 'm')
-    return w
 
 
 def converged(w, *args):

@@ -7,32 +7,8 @@ storm, the journal (rows finished, secrets kept out, failed spec hashes) and SIG
 points followed by recovery and a re-run: no duplicates, no orphans."""
 import pytest
 
-import aws_helpers as H
 import apply_helpers as A
 
-POLL_MS = '40'
-
-
-@pytest.fixture(scope='module')
-def emu():
-    e = H.emulator.start(create_delay=0.2, update_delay=0.2, delete_delay=0.1)
-    yield e
-    e.stop()
-
-
-@pytest.fixture
-def ws(emu, tmp_path):
-    emu.reset()
-    emu.configure(create_delay=0.2, update_delay=0.2, delete_delay=0.1)
-
-    class W:
-        pass
-    w = W()
-    w.emu = emu
-    w.tmp = tmp_path
-    w.state = tmp_path / 'state' / 'state.db'
-    w.env = H.clean_env(emu, tmp_path, PLUMB_POLL_MS=POLL_MS)
-    return w
 
 
 def expect_stacks(inv, names, extra_models=(), extra_configs=()):

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from aws_helpers import AWS_TOOL, REPO, clean_env, emulator
+from aws_helpers import AWS_TOOL, clean_env, emulator
 
 TOOL = os.environ.get('PLUMB_OBSERVE_TOOL',
                       os.path.join(os.path.dirname(AWS_TOOL), 'observe_tool'))

@@ -5,37 +5,11 @@ import json
 import os
 import stat
 
-import pytest
 
-import aws_helpers as H
 from plan_helpers import (actions, boto3_apply, copy_examples, edit, per_resource_reads, plan,
-                          plumb_env, resources, validate_json, Clients)
+                          resources, validate_json, Clients)
 
 SCALE = 'nightly-batch-scorer'  # the scale-to-zero example's names
-
-
-@pytest.fixture(scope='module')
-def emu():
-    e = H.emulator.start(create_delay=0.2, update_delay=0.2, delete_delay=0.1)
-    yield e
-    e.stop()
-
-
-@pytest.fixture
-def ws(emu, tmp_path):
-    """A clean account, a workspace with its own state file and environment."""
-    emu.reset()
-    emu.configure(create_delay=0.2, update_delay=0.2, delete_delay=0.1)
-
-    class W:
-        pass
-    w = W()
-    w.emu = emu
-    w.dir = tmp_path
-    w.state = tmp_path / 'state' / 'state.db'
-    w.env = plumb_env(emu, tmp_path)
-    w.m = str(tmp_path / 'm')
-    return w
 
 
 def converge(w, *examples):
@@ -219,14 +193,6 @@ def test_model_change_rolls_over_and_collects_the_old(ws):
     assert rc == 0, changed(p2)
     names = [m['ModelName'] for m in c.sm.list_models()['Models']]
     assert not set(old_models) & set(names)
-
-
-def _file_with(root, sub, needle):
-    d = os.path.join(root, sub)
-    for f in sorted(os.listdir(d)):
-        if needle in open(os.path.join(d, f)).read():
-            return os.path.join(d, f)
-    raise AssertionError(needle)
 
 
 def _after(by_id, a, target):
