@@ -840,23 +840,7 @@ static void jset(json_t *v, const char *path, const char *value)
 	if (cut) {
 		*cut = '\0';
 		leaf = cut + 1;
-		for (char *p = buf; *p && parent;) {
-			if (*p == '[') {
-				char *end;
-				long i = strtol(p + 1, &end, 10);
-				parent = json_array_get(parent, (size_t)i);
-				p = end + 1;
-			} else {
-				size_t n = strcspn(p, ".[");
-				char save = p[n];
-				p[n] = '\0';
-				parent = json_object_get(parent, p);
-				p[n] = save;
-				p += n;
-			}
-			if (*p == '.')
-				p++;
-		}
+		parent = test_json_path(v, buf);
 	}
 	ck_assert_msg(parent != NULL, "no parent for %s", path);
 	json_t *x = value ? json_loads(value, JSON_DECODE_ANY, NULL) : NULL;

@@ -78,26 +78,7 @@ static struct plumb_resource *must_find(const struct plumb_manifest_set *set, en
 /* A JSON value at a path of object keys and [n] indexes ("A.B[0].C"). */
 static json_t *jget(json_t *v, const char *path)
 {
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf; v && *p;) {
-		if (*p == '[') {
-			char *end;
-			long i = strtol(p + 1, &end, 10);
-			v = json_array_get(v, (size_t)i);
-			p = end + 1;
-		} else {
-			size_t n = strcspn(p, ".[");
-			char save = p[n];
-			p[n] = '\0';
-			v = json_object_get(v, p);
-			p[n] = save;
-			p += n;
-		}
-		if (*p == '.')
-			p++;
-	}
-	return v;
+	return test_json_path(v, path);
 }
 
 static const char *jstr(json_t *v, const char *path)
