@@ -208,17 +208,6 @@ void plumb_session_close(struct plumb_session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The ResourceId of a scaling policy's target (its dependency of kind ScalableTarget). */
-static const char *policy_parent(const struct plumb_resource *r)
-{
-	for (size_t i = 0; i < r->deps.len; i++) {
-		const struct plumb_resource *d = r->deps.items[i];
-		if (d->kind == PLUMB_KIND_SCALABLE_TARGET)
-			return d->physical;
-	}
-	return NULL;
-}
-
 static void on_observed(int rc, const struct plumb_err *err, void *data)
 {
 	struct plumb_session_region *r = data;
@@ -265,7 +254,7 @@ static int prepare_regions(struct plumb_session *s, const struct plumb_vec *want
 		struct plumb_observe_want w = {
 			.kind = res->kind,
 			.name = res->physical,
-			.parent = res->kind == PLUMB_KIND_SCALING_POLICY ? policy_parent(res) : NULL,
+			.parent = plumb_resource_parent(res),
 		};
 		if (!r || push_want(r, &w) != 0)
 			return plumb_err_set(err, PLUMB_ENOMEM, "out of memory");

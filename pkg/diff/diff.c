@@ -105,26 +105,6 @@ struct ctx {
 	struct plumb_vec leftovers;            /* struct plumb_change *, sorted at the end */
 };
 
-static const struct plumb_resource *target_of(const struct plumb_resource *r)
-{
-	for (size_t i = 0; i < r->deps.len; i++) {
-		const struct plumb_resource *x = r->deps.items[i];
-		if (x->kind == PLUMB_KIND_SCALABLE_TARGET)
-			return x;
-	}
-	return NULL;
-}
-
-/* The ResourceId a desired policy lives under, or NULL. */
-static const char *policy_parent(const struct plumb_resource *r)
-{
-	const struct plumb_resource *t = target_of(r);
-	if (!t)
-		return NULL;
-	return t->physical ? t->physical
-			   : json_string_value(json_object_get(t->spec, "ResourceId"));
-}
-
 static const struct plumb_resource *desired(const struct ctx *c, const char *ref)
 {
 	return plumb_map_get(&c->by_name, ref);
@@ -145,7 +125,7 @@ static json_t *resolve_ref(const struct ctx *c, const char *ref)
 	if (r->kind == PLUMB_KIND_SCALING_POLICY) {
 		const struct plumb_observed *o =
 			plumb_observed_find(c->have, r->kind, r->region, r->physical,
-					    policy_parent(r));
+					    plumb_resource_parent(r));
 		if (!o || !o->live)
 			return NULL;
 		const char *arn = json_string_value(json_object_get(o->live, "PolicyARN"));
@@ -263,7 +243,7 @@ static int diff_one(struct ctx *c, const struct plumb_resource *r, struct plumb_
 	ch->physical = r->physical;
 	ch->region = r->region;
 	ch->want = r;
-	ch->parent = r->kind == PLUMB_KIND_SCALING_POLICY ? policy_parent(r) : NULL;
+	ch->parent = plumb_resource_parent(r);
 	ch->spec = r->spec ? resolve(c, r->spec) : json_object();
 	if (!ch->spec)
 		return plumb_err_set(err, PLUMB_ENOMEM, "out of memory");
@@ -476,8 +456,7 @@ static int index_want(struct ctx *c, struct plumb_err *err)
 		if (!r->region || !r->physical)
 			continue; /* reported by diff_one */
 		char *key = plumb_observed_key(r->kind, r->region, r->physical,
-					       r->kind == PLUMB_KIND_SCALING_POLICY ? policy_parent(r)
-										     : NULL);
+					       plumb_resource_parent(r));
 		rc = key ? plumb_map_put(&c->by_identity, key, (void *)r) : PLUMB_ENOMEM;
 		free(key);
 		if (rc == PLUMB_ENOMEM)

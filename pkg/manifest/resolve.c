@@ -856,20 +856,11 @@ static void expand_alarm(struct ctx *c, struct plumb_resource *r)
 
 /* ------------------------------------------------------------------ lints */
 
-static struct plumb_resource *dep_of_kind(const struct plumb_resource *r, enum plumb_kind k)
-{
-	for (size_t i = 0; i < r->deps.len; i++) {
-		struct plumb_resource *x = r->deps.items[i];
-		if (x->kind == k)
-			return x;
-	}
-	return NULL;
-}
-
 /* 1 async, 0 real-time or serverless, -1 unknown (the config is not managed here). */
 static int endpoint_async(const struct plumb_resource *ep, const struct plumb_resource **cfg)
 {
-	const struct plumb_resource *conf = ep ? dep_of_kind(ep, PLUMB_KIND_ENDPOINT_CONFIG) : NULL;
+	const struct plumb_resource *conf =
+		ep ? plumb_resource_dep(ep, PLUMB_KIND_ENDPOINT_CONFIG) : NULL;
 	if (cfg)
 		*cfg = conf;
 	if (!conf)
@@ -924,7 +915,7 @@ static bool has_wake_alarm(struct ctx *c, struct plumb_resource *target)
 				continue;
 			struct plumb_resource *p =
 				plumb_manifest_find(c->set, PLUMB_KIND_SCALING_POLICY, t + 14);
-			if (p && dep_of_kind(p, PLUMB_KIND_SCALABLE_TARGET) == target &&
+			if (p && plumb_resource_dep(p, PLUMB_KIND_SCALABLE_TARGET) == target &&
 			    strcmp(str_or_empty(json_object_get(p->spec, "PolicyType")),
 				   "StepScaling") == 0)
 				return true;
@@ -962,7 +953,7 @@ static void lint(struct ctx *c)
 				       "HasBacklogWithoutCapacity alarm: the variant would never wake from "
 				       "zero (use scaleToZero: {backlogPerInstance: N})");
 		} else if (r->kind == PLUMB_KIND_SCALING_POLICY) {
-			struct plumb_resource *t = dep_of_kind(r, PLUMB_KIND_SCALABLE_TARGET);
+			struct plumb_resource *t = plumb_resource_dep(r, PLUMB_KIND_SCALABLE_TARGET);
 			json_t *tt = json_object_get(r->spec, "TargetTrackingScalingPolicyConfiguration");
 			const char *pm = json_string_value(json_object_get(
 				json_object_get(tt, "PredefinedMetricSpecification"),

@@ -251,3 +251,23 @@ int64_t plumb_parse_duration(const char *s)
 	}
 	return total;
 }
+
+struct plumb_resource *plumb_resource_dep(const struct plumb_resource *r, enum plumb_kind k)
+{
+	for (size_t i = 0; i < r->deps.len; i++) {
+		struct plumb_resource *x = r->deps.items[i];
+		if (x->kind == k)
+			return x;
+	}
+	return NULL;
+}
+
+const char *plumb_resource_parent(const struct plumb_resource *r)
+{
+	if (r->kind != PLUMB_KIND_SCALING_POLICY)
+		return NULL;
+	const struct plumb_resource *t = plumb_resource_dep(r, PLUMB_KIND_SCALABLE_TARGET);
+	if (!t)
+		return NULL;
+	return t->physical ? t->physical : json_string_value(json_object_get(t->spec, "ResourceId"));
+}

@@ -155,6 +155,10 @@ char *plumb_canonical_text(enum plumb_kind kind, const json_t *spec);
 int plumb_spec_hash(enum plumb_kind kind, const json_t *spec, char out[65]);
 
 void plumb_resource_free(struct plumb_resource *r);
+/* The first resource of kind k that r depends on, or NULL. */
+struct plumb_resource *plumb_resource_dep(const struct plumb_resource *r, enum plumb_kind k);
+/* The observed-identity parent of r: a scaling policy's target ResourceId; else NULL. */
+const char *plumb_resource_parent(const struct plumb_resource *r);
 
 /* ---------------------------------------------------------------- observed resources */
 
