@@ -62,13 +62,6 @@ json_t *plumb__apply_tag_input(enum plumb_kind kind, bool add, const char *arn,
 /* The ARN member of a tag call's input ("ResourceArn" or "ResourceARN"). */
 const char *plumb__apply_arn_member(enum plumb_kind kind);
 
-/*
- * The ARN AWS gives kind named physical in region/account, when it can be computed: SageMaker
- * (name lower-cased), CloudWatch alarm, SNS topic. Returns 0, or -1 for kinds whose ARN holds
- * an id only AWS knows (scalable targets, scaling policies).
- */
-int plumb__apply_arn(enum plumb_kind kind, const char *region, const char *account,
-		     const char *physical, char *out, size_t outsz);
 /* The ARN member of the reply of kind's create / put ("PolicyARN", "TopicArn", ...), or NULL. */
 const char *plumb__apply_reply_arn(enum plumb_kind kind);
 

@@ -432,7 +432,7 @@ static const char *known_arn(struct act *a)
 			s = o->arn;
 	}
 	char buf[512];
-	if (!s && plumb__apply_arn(a->pub.kind, a->pub.region, ex->env.account, a->pub.physical,
+	if (!s && plumb_arn(a->pub.kind, a->pub.region, ex->env.account, a->pub.physical,
 				   buf, sizeof(buf)) == 0)
 		s = buf;
 	if (s)
@@ -857,7 +857,7 @@ static const char *ref_lookup(void *ctx, const char *ref)
 				region = ex->acts[i].pub.region;
 			}
 		char buf[512];
-		if (plumb__apply_arn(PLUMB_KIND_TOPIC, region, ex->env.account, phys, buf,
+		if (plumb_arn(PLUMB_KIND_TOPIC, region, ex->env.account, phys, buf,
 				     sizeof(buf)) == 0) {
 			json_object_set_new(ex->outputs, ref, json_string(buf));
 			return json_string_value(json_object_get(ex->outputs, ref));

@@ -90,7 +90,7 @@ static const char *topic_arn(struct probe *p, char *buf, size_t n)
 	const char *arn = json_string_value(json_object_get(p->e->request, "TopicArn"));
 	if (arn)
 		return arn;
-	if (plumb__apply_arn(PLUMB_KIND_TOPIC, p->e->region, p->e->account, p->e->name, buf, n))
+	if (plumb_arn(PLUMB_KIND_TOPIC, p->e->region, p->e->account, p->e->name, buf, n))
 		return NULL;
 	return buf;
 }

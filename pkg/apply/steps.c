@@ -152,51 +152,6 @@ json_t *plumb__apply_tag_input(enum plumb_kind kind, bool add, const char *arn,
 	return in;
 }
 
-static const char *partition(const char *region)
-{
-	if (strncmp(region, "cn-", 3) == 0)
-		return "aws-cn";
-	if (strncmp(region, "us-gov-", 7) == 0)
-		return "aws-us-gov";
-	if (strncmp(region, "us-iso-", 7) == 0)
-		return "aws-iso";
-	if (strncmp(region, "us-isob-", 8) == 0)
-		return "aws-iso-b";
-	return "aws";
-}
-
-int plumb__apply_arn(enum plumb_kind kind, const char *region, const char *account,
-		     const char *physical, char *out, size_t outsz)
-{
-	if (!region || !account || !physical || !*physical)
-		return -1;
-	const char *part = partition(region);
-	const char *type = NULL;
-	switch (kind) {
-	case PLUMB_KIND_MODEL: type = "model"; break;
-	case PLUMB_KIND_ENDPOINT_CONFIG: type = "endpoint-config"; break;
-	case PLUMB_KIND_ENDPOINT: type = "endpoint"; break;
-	case PLUMB_KIND_ALARM:
-		return snprintf(out, outsz, "arn:%s:cloudwatch:%s:%s:alarm:%s", part, region,
-				account, physical) < (int)outsz ? 0 : -1;
-	case PLUMB_KIND_TOPIC:
-		return snprintf(out, outsz, "arn:%s:sns:%s:%s:%s", part, region, account,
-				physical) < (int)outsz ? 0 : -1;
-	default:
-		return -1;
-	}
-	/* SageMaker ARNs carry the name lower-cased (reference §6.0) */
-	int n = snprintf(out, outsz, "arn:%s:sagemaker:%s:%s:%s/", part, region, account, type);
-	if (n < 0 || (size_t)n + strlen(physical) >= outsz)
-		return -1;
-	for (size_t i = 0; physical[i]; i++) {
-		char c = physical[i];
-		out[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-	}
-	out[n] = '\0';
-	return 0;
-}
-
 const char *plumb__apply_reply_arn(enum plumb_kind kind)
 {
 	switch (kind) {
@@ -232,7 +187,7 @@ json_t *plumb__apply_default_delete(enum plumb_kind kind, const char *region,
 				 SM_VARIANT_DIM);
 	case PLUMB_KIND_ALARM: return json_pack("{s:[s]}", "AlarmNames", physical);
 	case PLUMB_KIND_TOPIC:
-		if (plumb__apply_arn(kind, region, account, physical, arn, sizeof(arn)) != 0)
+		if (plumb_arn(kind, region, account, physical, arn, sizeof(arn)) != 0)
 			return NULL;
 		return json_pack("{s:s}", "TopicArn", arn);
 	default: return NULL;

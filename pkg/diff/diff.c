@@ -120,7 +120,10 @@ static json_t *resolve_ref(const struct ctx *c, const char *ref)
 		const char *acct = c->opts->account ? c->opts->account : r->account;
 		if (!acct || !r->region)
 			return NULL;
-		return json_sprintf("arn:aws:sns:%s:%s:%s", r->region, acct, r->physical);
+		char arn[512];
+		return plumb_arn(PLUMB_KIND_TOPIC, r->region, acct, r->physical, arn, sizeof(arn))
+			       ? NULL
+			       : json_string(arn);
 	}
 	if (r->kind == PLUMB_KIND_SCALING_POLICY) {
 		const struct plumb_observed *o =

@@ -155,6 +155,13 @@ char *plumb_canonical_text(enum plumb_kind kind, const json_t *spec);
 int plumb_spec_hash(enum plumb_kind kind, const json_t *spec, char out[65]);
 
 void plumb_resource_free(struct plumb_resource *r);
+/*
+ * The ARN AWS gives a resource of this kind and physical name (Model, EndpointConfig, Endpoint,
+ * Alarm, Topic), in the region's partition; SageMaker names lower-cased as AWS spells them.
+ * 0, or -1 for other kinds, missing parts or a too small out.
+ */
+int plumb_arn(enum plumb_kind kind, const char *region, const char *account, const char *physical,
+	      char *out, size_t outsz);
 /* The first resource of kind k that r depends on, or NULL. */
 struct plumb_resource *plumb_resource_dep(const struct plumb_resource *r, enum plumb_kind k);
 /* The observed-identity parent of r: a scaling policy's target ResourceId; else NULL. */

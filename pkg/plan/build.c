@@ -512,9 +512,10 @@ static json_t *topic_arn(struct ctx *cx, const struct plumb_change *c)
 {
 	if (c->have && c->have->arn)
 		return json_string(c->have->arn);
-	if (cx->opts && cx->opts->account && c->region)
-		return json_sprintf("arn:aws:sns:%s:%s:%s", c->region, cx->opts->account,
-				    c->physical);
+	char arn[512];
+	if (cx->opts && plumb_arn(PLUMB_KIND_TOPIC, c->region, cx->opts->account, c->physical,
+				  arn, sizeof(arn)) == 0)
+		return json_string(arn);
 	return plumb_ref_marker(PLUMB_KIND_TOPIC, c->name);
 }
 

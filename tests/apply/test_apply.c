@@ -110,29 +110,8 @@ START_TEST(tag_inputs_per_service)
 }
 END_TEST
 
-START_TEST(arns_computed)
+START_TEST(default_deletes)
 {
-	char b[256];
-	ck_assert_int_eq(plumb__apply_arn(PLUMB_KIND_MODEL, "us-east-1", "123456789012",
-					  "Clip-Model-ab12", b, sizeof(b)), 0);
-	ck_assert_str_eq(b, "arn:aws:sagemaker:us-east-1:123456789012:model/clip-model-ab12");
-	ck_assert_int_eq(plumb__apply_arn(PLUMB_KIND_ENDPOINT_CONFIG, "eu-west-1", "1", "C", b,
-					  sizeof(b)), 0);
-	ck_assert_str_eq(b, "arn:aws:sagemaker:eu-west-1:1:endpoint-config/c");
-	ck_assert_int_eq(plumb__apply_arn(PLUMB_KIND_ENDPOINT, "cn-north-1", "1", "E", b,
-					  sizeof(b)), 0);
-	ck_assert_str_eq(b, "arn:aws-cn:sagemaker:cn-north-1:1:endpoint/e");
-	ck_assert_int_eq(plumb__apply_arn(PLUMB_KIND_ALARM, "us-east-1", "1", "High CPU", b,
-					  sizeof(b)), 0);
-	ck_assert_str_eq(b, "arn:aws:cloudwatch:us-east-1:1:alarm:High CPU");
-	ck_assert_int_eq(plumb__apply_arn(PLUMB_KIND_TOPIC, "us-gov-west-1", "1", "Done", b,
-					  sizeof(b)), 0);
-	ck_assert_str_eq(b, "arn:aws-us-gov:sns:us-gov-west-1:1:Done");
-	ck_assert_int_eq(plumb__apply_arn(PLUMB_KIND_SCALABLE_TARGET, "us-east-1", "1", "x", b,
-					  sizeof(b)), -1);
-	ck_assert_int_eq(plumb__apply_arn(PLUMB_KIND_SCALING_POLICY, "us-east-1", "1", "x", b,
-					  sizeof(b)), -1);
-	ck_assert_int_eq(plumb__apply_arn(PLUMB_KIND_MODEL, "us-east-1", "1", "abcdef", b, 20), -1);
 	json_t *d = plumb__apply_default_delete(PLUMB_KIND_SCALING_POLICY, "us-east-1", "1", "p",
 						"endpoint/e/variant/v");
 	assert_json(d, "{\"PolicyName\":\"p\",\"ResourceId\":\"endpoint/e/variant/v\","
@@ -1414,7 +1393,7 @@ Suite *apply_suite(void)
 	TCase *tc = tcase_create("rules");
 	tcase_add_test(tc, main_op_per_kind_and_type);
 	tcase_add_test(tc, tag_inputs_per_service);
-	tcase_add_test(tc, arns_computed);
+	tcase_add_test(tc, default_deletes);
 	tcase_add_test(tc, references_resolved_in_place);
 	tcase_add_test(tc, spec_hash_and_redaction);
 	tcase_add_test(tc, backoff_grows_and_caps);

@@ -366,6 +366,32 @@ START_TEST(canonical_leaves_input_alone)
 }
 END_TEST
 
+START_TEST(arns_in_the_region_partition)
+{
+	char b[256];
+	ck_assert_int_eq(plumb_arn(PLUMB_KIND_MODEL, "us-east-1", "123456789012",
+				   "Clip-Model-ab12", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "arn:aws:sagemaker:us-east-1:123456789012:model/clip-model-ab12");
+	ck_assert_int_eq(plumb_arn(PLUMB_KIND_ENDPOINT_CONFIG, "eu-west-1", "1", "C", b,
+				   sizeof(b)), 0);
+	ck_assert_str_eq(b, "arn:aws:sagemaker:eu-west-1:1:endpoint-config/c");
+	ck_assert_int_eq(plumb_arn(PLUMB_KIND_ENDPOINT, "cn-north-1", "1", "E", b,
+				   sizeof(b)), 0);
+	ck_assert_str_eq(b, "arn:aws-cn:sagemaker:cn-north-1:1:endpoint/e");
+	ck_assert_int_eq(plumb_arn(PLUMB_KIND_ALARM, "us-east-1", "1", "High CPU", b,
+				   sizeof(b)), 0);
+	ck_assert_str_eq(b, "arn:aws:cloudwatch:us-east-1:1:alarm:High CPU");
+	ck_assert_int_eq(plumb_arn(PLUMB_KIND_TOPIC, "us-gov-west-1", "1", "Done", b,
+				   sizeof(b)), 0);
+	ck_assert_str_eq(b, "arn:aws-us-gov:sns:us-gov-west-1:1:Done");
+	ck_assert_int_eq(plumb_arn(PLUMB_KIND_SCALABLE_TARGET, "us-east-1", "1", "x", b,
+				   sizeof(b)), -1);
+	ck_assert_int_eq(plumb_arn(PLUMB_KIND_SCALING_POLICY, "us-east-1", "1", "x", b,
+				   sizeof(b)), -1);
+	ck_assert_int_eq(plumb_arn(PLUMB_KIND_MODEL, "us-east-1", "1", "abcdef", b, 20), -1);
+}
+END_TEST
+
 Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -381,6 +407,7 @@ Suite *model_suite(void)
 	tcase_add_loop_test(tc, canonical_text_pinned, 0, (int)PLUMB_ARRAY_LEN(canon_cases));
 	tcase_add_test(tc, spec_hash_pinned);
 	tcase_add_test(tc, canonical_leaves_input_alone);
+	tcase_add_test(tc, arns_in_the_region_partition);
 	suite_add_tcase(s, tc);
 	return s;
 }
