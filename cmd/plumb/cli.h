@@ -79,5 +79,8 @@ int plumb_cmd_render(int argc, char **argv);
 int plumb_cmd_whoami(int argc, char **argv);
 int plumb_cmd_plan(int argc, char **argv);
 int plumb_cmd_apply(int argc, char **argv);
+int plumb_cmd_drift(int argc, char **argv);
+int plumb_cmd_run(int argc, char **argv);
+int plumb_cmd_export(int argc, char **argv);
 
 #endif

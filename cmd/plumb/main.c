@@ -13,6 +13,9 @@ static const struct plumb_command commands[] = {
 	{ "render", "print the fully expanded manifests as YAML", plumb_cmd_render },
 	{ "plan", "show what apply would change (exit 2 when something would)", plumb_cmd_plan },
 	{ "apply", "change AWS to match the manifests (or a saved plan)", plumb_cmd_apply },
+	{ "drift", "report what differs from the manifests (exit 2 on drift)", plumb_cmd_drift },
+	{ "run", "keep AWS equal to the manifests: the long-running reconciler", plumb_cmd_run },
+	{ "export", "write manifests for live endpoints and what they use", plumb_cmd_export },
 	{ "whoami", "show the AWS account, caller and region plumb would use", plumb_cmd_whoami },
 };
 
