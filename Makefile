@@ -157,6 +157,12 @@ demo: deps all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PLUMB) $(DESTDIR)$(PREFIX)/bin/plumb
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 0644 contrib/man/plumb.1 $(DESTDIR)$(PREFIX)/share/man/man1/plumb.1
+	install -m 0644 contrib/completions/plumb.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/plumb
+	install -m 0644 contrib/completions/_plumb $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_plumb
 
 clean:
 	rm -rf build build-asan build-fuzz bin
