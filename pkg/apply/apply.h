@@ -22,8 +22,11 @@
 
 #include <uv.h>
 
+struct plumb_session;
+
 /* One region's AWS client and its observation. */
 struct plumb_session_region {
+	struct plumb_session *session; /* back pointer, for the observation's callback */
 	char name[32];                 /* region name */
 	struct plumb_aws aws;          /* client for this region */
 	bool aws_up;                   /* aws initialised */
@@ -45,6 +48,18 @@ struct plumb_session_opts {
 	bool offline;                 /* --cached: make no AWS call at all */
 };
 
+/* An observation in progress over every region (plumb_session_observe_start). */
+typedef void (*plumb_session_observe_cb)(int rc, const struct plumb_err *err, void *data);
+struct plumb_session_obs {
+	bool active;                /* started, callback not yet run */
+	size_t started;             /* regions whose pass started */
+	int rc;                     /* a start that failed after others started */
+	struct plumb_err err;       /* its error */
+	uint64_t calls0;            /* AWS calls made before it, to count its own */
+	plumb_session_observe_cb cb; /* called once every pass finished */
+	void *data;                 /* its argument */
+};
+
 struct plumb_session {
 	uv_loop_t loop;                   /* the one loop */
 	bool loop_up;                     /* loop initialised */
@@ -63,6 +78,7 @@ struct plumb_session {
 	struct plumb_observed_set have;   /* what was observed (or loaded from the cache) */
 	struct plumb_observe_stats stats; /* sums over the regions of the last observation */
 	uint64_t aws_calls;               /* AWS calls made by the last observation */
+	struct plumb_session_obs obs;     /* the observation in progress */
 };
 
 /*
@@ -87,6 +103,18 @@ int plumb_session_aws(struct plumb_session *s, const char *region, struct plumb_
 int plumb_session_observe(struct plumb_session *s, const struct plumb_vec *want,
 			  const char *owner, enum plumb_refresh refresh, bool adopt,
 			  struct plumb_err *err);
+
+/*
+ * The same observation, asynchronous, into a caller-owned set (items added): what the daemon
+ * uses so that a long apply of an earlier pass keeps its own observed set. One observation at a
+ * time per session (PLUMB_EBUSY otherwise). cb runs once on the loop after every region's pass
+ * finished, with s->stats and s->aws_calls filled in; never from inside this function. Not
+ * available offline. want's regions are filled in as by plumb_session_observe.
+ */
+int plumb_session_observe_start(struct plumb_session *s, const struct plumb_vec *want,
+				const char *owner, enum plumb_refresh refresh, bool adopt,
+				struct plumb_observed_set *out, plumb_session_observe_cb cb,
+				void *data, struct plumb_err *err);
 
 /* ================================================================ the executor (exec.c)
  *
@@ -171,6 +199,7 @@ struct plumb_apply_opts {
 	const struct plumb_clock *clock;/* NULL: the system clock (deadlines, elapsed times) */
 	plumb_apply_event_cb on_event;  /* progress, or NULL */
 	void *event_data;               /* its argument */
+	const struct plumb_observed_set *have; /* live ARNs; NULL: the session's s->have */
 };
 
 /*

@@ -1345,6 +1345,8 @@ int plumb_apply_start(struct plumb_apply **out, struct plumb_session *s, const j
 		return plumb_err_set(err, PLUMB_EINVAL, "apply cannot run offline (--cached)");
 	struct plumb__apply_env env;
 	session_env(s, &env);
+	if (opts && opts->have)
+		env.have = opts->have;
 	return plumb__apply_start_env(out, &env, actions, opts, cb, data, err);
 }
 

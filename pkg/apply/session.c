@@ -208,6 +208,8 @@ void plumb_session_close(struct plumb_session *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void observed_all(struct plumb_session *s);
+
 static void on_observed(int rc, const struct plumb_err *err, void *data)
 {
 	struct plumb_session_region *r = data;
@@ -215,6 +217,7 @@ static void on_observed(int rc, const struct plumb_err *err, void *data)
 	r->rc = rc;
 	if (rc && err)
 		r->err = *err;
+	observed_all(r->session);
 }
 
 static int push_want(struct plumb_session_region *r, const struct plumb_observe_want *w)
@@ -285,70 +288,33 @@ static int load_cached(struct plumb_session *s, struct plumb_err *err)
 	return 0;
 }
 
-int plumb_session_observe(struct plumb_session *s, const struct plumb_vec *want,
-			  const char *owner, enum plumb_refresh refresh, bool adopt,
-			  struct plumb_err *err)
+/* Sums the regions' passes into s->stats once every started pass called back; then reports. */
+static void observed_all(struct plumb_session *s)
 {
-	int rc = prepare_regions(s, want, err);
-	if (rc)
-		return rc;
-	plumb_observed_set_release(&s->have);
-	plumb_observed_set_init(&s->have);
-	if (s->offline)
-		return load_cached(s, err);
-
-	uint64_t calls0 = 0;
+	struct plumb_session_obs *o = &s->obs;
+	if (!o->active)
+		return;
+	size_t done = 0;
 	for (size_t i = 0; i < s->regions.len; i++) {
 		struct plumb_session_region *r = s->regions.items[i];
-		struct plumb_aws *a;
-		if ((rc = plumb_session_aws(s, r->name, &a, err)) != 0)
-			return rc;
-		calls0 += a->stats.calls;
+		done += r->ob && r->done;
 	}
-	size_t started = 0;
-	for (size_t i = 0; i < s->regions.len && rc == 0; i++) {
-		struct plumb_session_region *r = s->regions.items[i];
-		if (r->ob) {
-			plumb_observe_free(r->ob);
-			r->ob = NULL;
-		}
-		r->done = false;
-		r->rc = 0;
-		struct plumb_observe_opts oo = {
-			.account = s->account,
-			.owner = owner,
-			.refresh = refresh,
-			.adopt = adopt,
-			.want = r->want,
-			.nwant = r->nwant,
-		};
-		rc = plumb_observe_start(&r->ob, &r->aws, s->state, &oo, &s->have, on_observed, r,
-					 err);
-		if (rc == 0)
-			started++;
-	}
-	/* let whatever started finish, even when a later start failed */
-	for (;;) {
-		size_t done = 0;
-		for (size_t i = 0; i < s->regions.len; i++) {
-			struct plumb_session_region *r = s->regions.items[i];
-			done += r->ob && r->done;
-		}
-		if (done == started)
-			break;
-		uv_run(&s->loop, UV_RUN_ONCE);
-	}
-	if (rc)
-		return rc;
+	if (done < o->started)
+		return;
+	int rc = o->rc;
+	struct plumb_err err = o->err;
 	memset(&s->stats, 0, sizeof(s->stats));
 	uint64_t calls1 = 0;
 	for (size_t i = 0; i < s->regions.len; i++) {
 		struct plumb_session_region *r = s->regions.items[i];
+		if (!r->aws_up)
+			continue;
 		calls1 += r->aws.stats.calls;
+		if (!r->ob)
+			continue;
 		if (r->rc && rc == 0) {
 			rc = r->rc;
-			if (err)
-				*err = r->err;
+			err = r->err;
 		}
 		const struct plumb_observe_stats *st = plumb_observe_stats(r->ob);
 		s->stats.list_calls += st->list_calls;
@@ -360,8 +326,106 @@ int plumb_session_observe(struct plumb_session *s, const struct plumb_vec *want,
 		if (st->elapsed_ms > s->stats.elapsed_ms)
 			s->stats.elapsed_ms = st->elapsed_ms;
 	}
-	s->aws_calls = calls1 - calls0;
+	s->aws_calls = calls1 - o->calls0;
 	if (rc == 0)
-		rc = plumb_state_meta_set(s->state, "last_account", s->account, err);
-	return rc;
+		rc = plumb_state_meta_set(s->state, "last_account", s->account, &err);
+	o->active = false;
+	plumb_session_observe_cb cb = o->cb;
+	void *data = o->data;
+	o->cb = NULL;
+	cb(rc, rc ? &err : NULL, data);
+}
+
+int plumb_session_observe_start(struct plumb_session *s, const struct plumb_vec *want,
+				const char *owner, enum plumb_refresh refresh, bool adopt,
+				struct plumb_observed_set *out, plumb_session_observe_cb cb,
+				void *data, struct plumb_err *err)
+{
+	if (s->obs.active)
+		return plumb_err_set(err, PLUMB_EBUSY, "an observation is already running");
+	if (s->offline)
+		return plumb_err_set(err, PLUMB_EINVAL, "cannot observe offline (--cached)");
+	int rc = prepare_regions(s, want, err);
+	if (rc)
+		return rc;
+	uint64_t calls0 = 0;
+	for (size_t i = 0; i < s->regions.len; i++) {
+		struct plumb_session_region *r = s->regions.items[i];
+		struct plumb_aws *a;
+		if ((rc = plumb_session_aws(s, r->name, &a, err)) != 0)
+			return rc;
+		calls0 += a->stats.calls;
+	}
+	struct plumb_session_obs *o = &s->obs;
+	memset(o, 0, sizeof(*o));
+	o->calls0 = calls0;
+	o->cb = cb;
+	o->data = data;
+	for (size_t i = 0; i < s->regions.len && rc == 0; i++) {
+		struct plumb_session_region *r = s->regions.items[i];
+		if (r->ob) {
+			plumb_observe_free(r->ob);
+			r->ob = NULL;
+		}
+		r->done = false;
+		r->rc = 0;
+		r->session = s;
+		struct plumb_observe_opts oo = {
+			.account = s->account,
+			.owner = owner,
+			.refresh = refresh,
+			.adopt = adopt,
+			.want = r->want,
+			.nwant = r->nwant,
+		};
+		rc = plumb_observe_start(&r->ob, &r->aws, s->state, &oo, out, on_observed, r, err);
+		if (rc == 0)
+			o->started++;
+	}
+	if (rc && o->started == 0)
+		return rc;
+	/* what started runs to its end; a failed start is reported through the callback */
+	if (rc) {
+		o->rc = rc;
+		o->err = *err;
+	}
+	o->active = true;
+	return 0;
+}
+
+struct observe_wait {
+	bool done;
+	int rc;
+	struct plumb_err err;
+};
+
+static void on_observe_done(int rc, const struct plumb_err *err, void *data)
+{
+	struct observe_wait *w = data;
+	w->done = true;
+	w->rc = rc;
+	if (rc && err)
+		w->err = *err;
+}
+
+int plumb_session_observe(struct plumb_session *s, const struct plumb_vec *want,
+			  const char *owner, enum plumb_refresh refresh, bool adopt,
+			  struct plumb_err *err)
+{
+	plumb_observed_set_release(&s->have);
+	plumb_observed_set_init(&s->have);
+	if (s->offline) {
+		int rc = prepare_regions(s, want, err);
+		return rc ? rc : load_cached(s, err);
+	}
+	struct observe_wait w = { 0 };
+	int rc = plumb_session_observe_start(s, want, owner, refresh, adopt, &s->have,
+					     on_observe_done, &w, err);
+	if (rc)
+		return rc;
+	while (!w.done)
+		uv_run(&s->loop, UV_RUN_ONCE);
+	if (w.rc && err)
+		*err = w.err;
+	return w.rc;
 }

@@ -329,6 +329,14 @@ struct plumb_aws_stats {
 	uint64_t creates_verified; /* creates found done by a Describe after "already exists" */
 };
 
+/* Per operation: how logical calls ended, and the throttled replies seen (for /metrics). */
+struct plumb_aws_op_count {
+	uint64_t ok;        /* calls that succeeded */
+	uint64_t error;     /* calls that ended in an error */
+	uint64_t throttled; /* throttled replies (each retried or surfaced) */
+	uint64_t retries;   /* attempts that were retries */
+};
+
 struct plumb_aws_call;
 /*
  * One (profile, region) session on a loop. Owns its credentials, the signing-key cache, the retry
@@ -358,6 +366,7 @@ struct plumb_aws {
 	struct plumb_aws_call *live;          /* calls not yet finished */
 	struct plumb_aws_call *waiting;       /* calls waiting for credentials */
 	struct plumb_aws_stats stats;         /* counters */
+	struct plumb_aws_op_count ops[PLUMB_AWS_NOPS]; /* counters per operation */
 	bool closing;                         /* plumb_aws_close was called */
 };
 

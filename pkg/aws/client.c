@@ -167,6 +167,10 @@ static void finish(struct plumb_aws_call *c, int rc, json_t *reply, const struct
 		c->next->prev = c->prev;
 	if (rc)
 		a->stats.failed++;
+	if (rc)
+		a->ops[c->op].error++;
+	else
+		a->ops[c->op].ok++;
 	uv_timer_stop(&c->timer);
 	c->cb(rc, rc ? NULL : reply, rc ? e : NULL, c->data);
 	json_decref(reply);
@@ -372,8 +376,10 @@ static void send_attempt(struct plumb_aws_call *c)
 				      .body = c->body, .body_len = c->body_len };
 	c->attempts++;
 	a->stats.attempts++;
-	if (c->attempts > 1)
+	if (c->attempts > 1) {
 		a->stats.retries++;
+		a->ops[c->op].retries++;
+	}
 	int rc = plumb_http_start(a->http, &req, on_http, c, &err);
 	if (signed_)
 		plumb_aws_sigv4_out_release(&out);
@@ -537,6 +543,7 @@ static void on_http(int rc, struct plumb_http_resp *resp, const struct plumb_err
 	}
 	if (e.cls == PLUMB_ERRC_THROTTLED) {
 		a->stats.throttled++;
+		a->ops[c->op].throttled++;
 		c->throttled++;
 		plumb_aws_limiter_on_throttle(&a->limiter[s], mono);
 		if (mono - c->start_mono < a->throttle_deadline_ms) {

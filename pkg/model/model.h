@@ -136,7 +136,12 @@ struct plumb_resource {
 	const char *origin;         /* NULL, or the KIND/NAME whose shorthand generated it */
 	struct plumb_vec deps;      /* struct plumb_resource * this one needs first */
 	bool prune;                 /* prune policy of its Defaults */
+	bool paused;                /* annotation plumb/paused: "true": `plumb run` leaves it alone
+				     * (generated resources follow what generated them) */
 };
+
+/* The annotation that pauses a resource in the daemon. */
+#define PLUMB_ANNOTATION_PAUSED "plumb/paused"
 
 /* The reference marker; returns a new object. */
 json_t *plumb_ref_marker(enum plumb_kind kind, const char *name);

@@ -581,10 +581,42 @@ int plumb_state_change_add(struct plumb_state *s, const char *account, const cha
 	return rc;
 }
 
+int plumb_state_pass_put(struct plumb_state *s, const struct plumb_state_pass *p,
+			 struct plumb_err *err)
+{
+	int rc = plumb__state_writable(s, err);
+	if (rc != 0)
+		return rc;
+	if (!p->daemon || !p->mode)
+		return plumb_err_set(err, PLUMB_EINVAL, "pass without a daemon id or mode");
+	sqlite3_stmt *st = plumb__state_stmt(s, PLUMB__ST_PASS_PUT, err);
+	if (!st)
+		return PLUMB_ESTATE;
+	plumb__state_bind_text(st, 1, p->daemon);
+	sqlite3_bind_int64(st, 2, p->pass);
+	sqlite3_bind_int64(st, 3, p->started_ms);
+	if (p->finished_ms)
+		sqlite3_bind_int64(st, 4, p->finished_ms);
+	else
+		sqlite3_bind_null(st, 4);
+	plumb__state_bind_text(st, 5, p->reason);
+	plumb__state_bind_text(st, 6, p->revision);
+	plumb__state_bind_text(st, 7, p->mode);
+	plumb__state_bind_text(st, 8, p->result);
+	sqlite3_bind_int64(st, 9, p->actions);
+	sqlite3_bind_int64(st, 10, p->failed);
+	sqlite3_bind_int64(st, 11, p->drifted);
+	plumb__state_bind_text(st, 12, p->error);
+	rc = step_done(s, st, err, "recording a pass");
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
 int plumb_state_prune(struct plumb_state *s, int64_t before_ms, struct plumb_err *err)
 {
 	static const enum plumb__state_stmt prunes[] = {
-		PLUMB__ST_PRUNE_JOURNAL, PLUMB__ST_PRUNE_DRIFT, PLUMB__ST_PRUNE_CHANGES };
+		PLUMB__ST_PRUNE_JOURNAL, PLUMB__ST_PRUNE_DRIFT, PLUMB__ST_PRUNE_CHANGES,
+		PLUMB__ST_PRUNE_PASSES };
 	int rc = plumb__state_writable(s, err);
 	if (rc != 0 || (rc = plumb__state_op_start(s, err)) != 0)
 		return rc;

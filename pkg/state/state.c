@@ -111,6 +111,24 @@ static const char *const migrations[] = {
 	"  key   TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL"
 	") WITHOUT ROWID;",
+	/* 2: the daemon's passes, with the revision each applied */
+	"CREATE TABLE passes ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  daemon      TEXT NOT NULL,"           /* the daemon's run id: pid and start time */
+	"  pass        INTEGER NOT NULL,"        /* pass number within that run */
+	"  started_ms  INTEGER NOT NULL,"
+	"  finished_ms INTEGER,"                 /* NULL while it runs */
+	"  reason      TEXT,"                    /* start, watch, resync, sighup, sync, retry */
+	"  revision    TEXT,"                    /* git HEAD or REVISION file, NULL when none */
+	"  mode        TEXT NOT NULL,"           /* apply | observe */
+	"  result      TEXT,"                    /* ok, failed, invalid, error, cancelled */
+	"  actions     INTEGER NOT NULL DEFAULT 0,"
+	"  failed      INTEGER NOT NULL DEFAULT 0,"
+	"  drifted     INTEGER NOT NULL DEFAULT 0,"
+	"  error       TEXT,"
+	"  UNIQUE(daemon, pass)"
+	");"
+	"CREATE INDEX passes_started ON passes(started_ms);",
 };
 #define SCHEMA_VERSION ((int)PLUMB_ARRAY_LEN(migrations))
 
@@ -170,6 +188,15 @@ static const char *const stmt_sql[PLUMB__ST__COUNT] = {
 	[PLUMB__ST_PRUNE_DRIFT] =
 		"DELETE FROM drift WHERE resolved_ms IS NOT NULL AND resolved_ms < ?1",
 	[PLUMB__ST_PRUNE_CHANGES] = "DELETE FROM changes WHERE ts_ms < ?1",
+	[PLUMB__ST_PASS_PUT] =
+		"INSERT INTO passes(daemon, pass, started_ms, finished_ms, reason, revision, mode,"
+		" result, actions, failed, drifted, error)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+		" ON CONFLICT(daemon, pass) DO UPDATE SET finished_ms = excluded.finished_ms,"
+		" revision = excluded.revision, result = excluded.result,"
+		" actions = excluded.actions, failed = excluded.failed,"
+		" drifted = excluded.drifted, error = excluded.error",
+	[PLUMB__ST_PRUNE_PASSES] = "DELETE FROM passes WHERE started_ms < ?1",
 };
 
 /* ---------------------------------------------------------------- errors and helpers */

@@ -146,13 +146,32 @@ int plumb_state_change_add(struct plumb_state *s, const char *account, const cha
 			   const char *kind, const char *name, const char *action,
 			   const char *detail, struct plumb_err *err);
 
+/* One pass of `plumb run`: what it started from, the revision it applied, how it ended. */
+struct plumb_state_pass {
+	const char *daemon;   /* the daemon's run id */
+	int64_t pass;         /* pass number within the run */
+	int64_t started_ms;   /* when it started */
+	int64_t finished_ms;  /* when it ended; 0 while it runs */
+	const char *reason;   /* why it ran: start, watch, resync, sighup, sync, retry */
+	const char *revision; /* the manifests' revision (git HEAD or REVISION), or NULL */
+	const char *mode;     /* "apply" or "observe" */
+	const char *result;   /* ok, failed, invalid, error, cancelled; NULL while it runs */
+	int64_t actions;      /* actions started */
+	int64_t failed;       /* actions failed */
+	int64_t drifted;      /* resources drifted */
+	const char *error;    /* one line, or NULL */
+};
+/* Inserts the pass, or updates it (same daemon and pass number) when it ends. */
+int plumb_state_pass_put(struct plumb_state *s, const struct plumb_state_pass *p,
+			 struct plumb_err *err);
+
 /* ---------------------------------------------------------------- retention */
 
 /* How long finished history is kept; a WRITE open prunes what is older (docs/state.md). */
 #define PLUMB_STATE_RETAIN_MS (90LL * 24 * 3600 * 1000)
 /*
  * Deletes history finished before before_ms: DONE/FAILED journal rows (by finished time),
- * resolved drift rows (by resolved time) and changes (by time). OPEN journal rows, open drift,
+ * resolved drift rows (by resolved time), changes (by time) and daemon passes (by start). OPEN journal rows, open drift,
  * observed rows and meta are never pruned.
  */
 int plumb_state_prune(struct plumb_state *s, int64_t before_ms, struct plumb_err *err);

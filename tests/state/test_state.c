@@ -245,7 +245,7 @@ START_TEST(open_creates_private_files_whatever_the_umask)
 		struct plumb_state *s = open_w(dbp);
 		umask(old);
 		ck_assert_str_eq(plumb_state_path(s), dbp);
-		ck_assert_int_eq(plumb_state_schema_version(s), 1);
+		ck_assert_int_eq(plumb_state_schema_version(s), 2);
 		ck_assert(!plumb_state_rebuilt(s));
 		ck_assert_ptr_null(plumb_state_corrupt_path(s));
 		ck_assert_int_eq(plumb_state_meta_set(s, "k", "v", NULL), 0);
@@ -338,10 +338,38 @@ START_TEST(empty_file_is_migrated)
 	ck_assert_ptr_nonnull(strstr(err.msg, "schema 0"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "--cached"));
 	struct plumb_state *s = open_w(db);
-	ck_assert_int_eq(plumb_state_schema_version(s), 1);
+	ck_assert_int_eq(plumb_state_schema_version(s), 2);
 	ck_assert(!plumb_state_rebuilt(s));
 	plumb_state_close(s);
-	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 2);
+}
+END_TEST
+
+START_TEST(passes_are_recorded_then_finished)
+{
+	const char *db = tpath("state.db");
+	struct plumb_state *s = open_w(db);
+	struct plumb_err err;
+	struct plumb_state_pass p = { .daemon = "42-1", .pass = 3, .started_ms = 1000,
+				      .reason = "watch", .revision = "abc123", .mode = "apply" };
+	ck_assert_int_eq(plumb_state_pass_put(s, &p, &err), 0);
+	p.finished_ms = 2500;
+	p.result = "ok";
+	p.actions = 4;
+	p.drifted = 1;
+	ck_assert_int_eq(plumb_state_pass_put(s, &p, &err), 0);
+	p.pass = 4;
+	p.finished_ms = 0;
+	p.result = NULL;
+	ck_assert_int_eq(plumb_state_pass_put(s, &p, &err), 0);
+	struct plumb_state_pass bad = { .pass = 1 };
+	ck_assert_int_eq(plumb_state_pass_put(s, &bad, &err), PLUMB_EINVAL);
+	plumb_state_close(s);
+	ck_assert_int_eq(sql_int(db, "SELECT count(*) FROM passes"), 2);
+	ck_assert_int_eq(sql_int(db, "SELECT finished_ms FROM passes WHERE pass = 3"), 2500);
+	ck_assert_int_eq(sql_int(db, "SELECT actions FROM passes WHERE pass = 3"), 4);
+	ck_assert_int_eq(sql_int(db, "SELECT count(*) FROM passes WHERE pass = 4 AND "
+				     "finished_ms IS NULL AND revision = 'abc123'"), 1);
 }
 END_TEST
 
@@ -1026,7 +1054,7 @@ START_TEST(corrupt_file_is_moved_aside_and_rebuilt)
 		free(moved);
 		free(before);
 		ck_assert_int_eq(file_mode(db), 0600);
-		ck_assert_int_eq(plumb_state_schema_version(s), 1);
+		ck_assert_int_eq(plumb_state_schema_version(s), 2);
 		ck_assert_int_eq(plumb_state_meta_set(s, "fresh", "yes", NULL), 0);
 		struct plumb_observed_set set;
 		load(s, "1", NULL, &set);
@@ -1069,7 +1097,7 @@ START_TEST(newer_schema_is_refused)
 		struct plumb_err err;
 		ck_assert_int_eq(open_fails(db, modes[i], &err), PLUMB_ESTATE);
 		ck_assert_msg(strstr(err.msg, "written by a newer plumb (schema 7, this plumb "
-					      "knows 1)") != NULL,
+					      "knows 2)") != NULL,
 			      "%s", err.msg);
 	}
 	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 7); /* left alone */
@@ -1119,6 +1147,7 @@ Suite *state_suite(void)
 	tcase_add_test(tc, changes_and_retention);
 	tcase_add_test(tc, corrupt_file_is_moved_aside_and_rebuilt);
 	tcase_add_test(tc, newer_schema_is_refused);
+	tcase_add_test(tc, passes_are_recorded_then_finished);
 	tcase_add_test(tc, failed_migration_reports_sqlite_and_rolls_back);
 	suite_add_tcase(s, tc);
 	return s;
