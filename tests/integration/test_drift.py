@@ -336,3 +336,76 @@ def test_errors_and_usage(ws, tmp_path):
     for flag in ('-f, --manifests', '--state', '--cached', '--refresh', '--output', 'markdown',
                  'junit', '-o, --out', '--include-unmanaged', 'Exit status: 0 no drift, 2 drift'):
         assert flag in p.stdout, flag
+
+
+# ------------------------------------------------------------------------- contrib/cron
+
+class Recorder:
+    """A loopback HTTP server that records each POST's path, headers and JSON body."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        import threading
+        self.posts = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get('Content-Length', '0'))
+                outer.posts.append((self.path, dict(self.headers), json.loads(self.rfile.read(n))))
+                self.send_response(201)
+                self.send_header('Content-Length', '2')
+                self.end_headers()
+                self.wfile.write(b'{}')
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = 'http://127.0.0.1:%d' % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_cron_script_posts_markdown_only_on_drift(ws, tmp_path):
+    converge(ws)
+    script = os.path.join(REPO, 'contrib', 'cron', 'plumb-drift-report')
+    rec = Recorder()
+    try:
+        (tmp_path / 'token').write_text('s3cret-token\n')
+        (tmp_path / 'hook').write_text(rec.url + '/hooks/abc\n')
+        env = dict(ws.env, PLUMB=H.PLUMB, PLUMB_MANIFESTS=ws.m, PLUMB_STATE=str(ws.state),
+                   GITHUB_REPOSITORY='acme/infra', GITHUB_ISSUE='7', GITHUB_API_URL=rec.url,
+                   GITHUB_TOKEN_FILE=str(tmp_path / 'token'),
+                   DRIFT_WEBHOOK_URL_FILE=str(tmp_path / 'hook'))
+
+        def run(e):
+            return subprocess.run(['sh', script], env=e, capture_output=True, text=True,
+                                  timeout=60)
+
+        p = run(env)
+        assert p.returncode == 0, p.stderr
+        assert rec.posts == []  # in sync: silence
+        change_alarm(Clients(ws.emu), ALARM, Threshold=17.0)
+        p = run(env)
+        assert p.returncode == 0, p.stderr
+        assert [x[0] for x in rec.posts] == ['/repos/acme/infra/issues/7/comments', '/hooks/abc']
+        gh, hook = rec.posts
+        assert gh[1]['Authorization'] == 'Bearer s3cret-token'
+        assert gh[2]['body'].startswith('## plumb drift: 1 resource out of sync')
+        assert '`threshold`' in gh[2]['body']
+        assert hook[2] == {'text': gh[2]['body']}
+        assert 's3cret' not in p.stdout + p.stderr
+        # nowhere to post: exit 2 with the report on stderr; plumb failing: exit 1
+        bare = {k: v for k, v in env.items() if not k.startswith(('GITHUB', 'DRIFT'))}
+        p = run(bare)
+        assert p.returncode == 2 and '## plumb drift' in p.stderr
+        p = run(dict(bare, PLUMB_MANIFESTS=str(tmp_path / 'nothing-here')))
+        assert p.returncode == 1 and 'plumb drift failed' in p.stderr
+        p = run(dict(bare, GITHUB_ISSUE='7'))
+        assert p.returncode == 64
+    finally:
+        rec.close()
