@@ -31,7 +31,7 @@ CORE_LIBS = $(shell pkg-config --libs $(CORE_PC) 2>/dev/null) -lm
 IO_LIBS   = $(shell pkg-config --libs $(IO_PC) 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-CORE_MODS := base model manifest diff plan report
+CORE_MODS := base model manifest diff plan report export
 IO_MODS   := state aws http observe apply reconcile
 CORE_SRC  := $(foreach m,$(CORE_MODS),$(wildcard pkg/$(m)/*.c))
 IO_SRC    := $(foreach m,$(IO_MODS),$(wildcard pkg/$(m)/*.c))

@@ -414,7 +414,10 @@ static void set_physical(struct ctx *c, struct plumb_resource *r)
 	struct res_doc *rd = (struct res_doc *)r;
 	const struct plumb_kind_info *ki = plumb_kind_info(r->kind);
 	const char *prefix = rd->prefix ? rd->prefix : "";
-	if (ki->immutable) {
+	const char *pin = ki->immutable ? pinned_name(rd, r->hash) : NULL;
+	if (pin) {
+		r->physical = plumb_arena_strdup(&c->set->arena, pin);
+	} else if (ki->immutable) {
 		size_t n = strlen(prefix) + strlen(r->name) + 9;
 		if (n > 63)
 			err_at(c, rd->doc, "metadata.name",
@@ -424,6 +427,22 @@ static void set_physical(struct ctx *c, struct plumb_resource *r)
 		r->physical = astr(c, "%s%s-%.8s", prefix, r->name, r->hash);
 	} else if (r->kind == PLUMB_KIND_ENDPOINT || r->kind == PLUMB_KIND_ALARM ||
 		   r->kind == PLUMB_KIND_TOPIC) {
+/*
+ * An imported immutable resource (plumb export of a Model or EndpointConfig whose name plumb
+ * did not make) keeps its exact name through the annotations plumb/physical-name and
+ * plumb/spec-hash, the ones plumb render writes: the pin holds while the spec hashes to the
+ * recorded hash, so a changed spec rolls over to a plumb-made name like any other change.
+ */
+static const char *pinned_name(const struct res_doc *rd, const char *hash)
+{
+	if (rd->path_base || !rd->doc || !hash[0])
+		return NULL;
+	json_t *ann = json_object_get(rd->doc->meta, "plumb:annotations");
+	const char *name = json_string_value(json_object_get(ann, "plumb/physical-name"));
+	const char *want = json_string_value(json_object_get(ann, "plumb/spec-hash"));
+	return name && *name && want && strcmp(want, hash) == 0 ? name : NULL;
+}
+
 		r->physical = astr(c, "%s%s", prefix, r->name);
 		if (strlen(r->physical) > (size_t)ki->name_max && !rd->path_base)
 			err_at(c, rd->doc, "metadata.name",
