@@ -145,8 +145,29 @@ $(FUZZ_BIN): tests/fuzz/fuzz_manifest.c $(CORE_SRC)
 	clang $(ALL_CPPFLAGS) $(shell pkg-config --cflags $(CORE_PC)) -g -O1 \
 	  -fsanitize=fuzzer,address,undefined -o $@ $^ $(CORE_LIBS)
 
-fuzz: deps $(FUZZ_BIN)
+# The pkg/aws reply and config parsers (tests/fuzz/fuzz_{json_reply,xml_reply,aws_config}.c):
+# base, http and aws compiled once with fuzzer instrumentation into an archive, so each target
+# links only the objects it reaches.
+FUZZ_AWS_TARGETS := json_reply xml_reply aws_config
+FUZZ_AWS_BINS := $(FUZZ_AWS_TARGETS:%=build-fuzz/fuzz_%)
+FUZZ_AWS_SRC := $(wildcard pkg/base/*.c pkg/http/*.c pkg/aws/*.c)
+FUZZ_AWS_OBJ := $(FUZZ_AWS_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(ALL_CPPFLAGS) $(PC_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+build-fuzz/libplumb_aws_fuzz.a: $(FUZZ_AWS_OBJ)
+	rm -f $@ && ar rcs $@ $^
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libplumb_aws_fuzz.a
+	clang $(ALL_CPPFLAGS) $(PC_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	  build-fuzz/libplumb_aws_fuzz.a $(IO_LIBS) $(CORE_LIBS)
+
+fuzz-build: deps $(FUZZ_BIN) $(FUZZ_AWS_BINS)
+
+# Every target FUZZ_SECONDS each; a finding in any of them fails the run.
+fuzz: fuzz-build
 	tests/fuzz/run $(FUZZ_BIN) $(FUZZ_SECONDS)
+	for t in $(FUZZ_AWS_TARGETS); do tests/fuzz/run build-fuzz/fuzz_$$t $(FUZZ_SECONDS) || exit 1; done
 
 bench: deps all
 	@if [ -x bench/run ]; then bench/run; else echo "bench: nothing measured yet (see docs/benchmarks.md)"; fi
@@ -167,4 +188,4 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz bin
 
--include $(CORE_OBJ:.o=.d) $(IO_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(IO_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FUZZ_AWS_OBJ:.o=.d)
