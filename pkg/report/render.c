@@ -137,7 +137,12 @@ static int render_text(const json_t *rep, struct plumb_buf *b)
 		const char *st = sv(r, "status");
 		if (strcmp(st, "in_sync") == 0)
 			continue;
-		rc |= plumb_buf_addf(b, "\n%s %s  %s", sign(st), sv(r, "address"), st);
+		rc |= plumb_buf_addch(b, '\n');
+		rc |= plumb_buf_adds(b, sign(st));
+		rc |= plumb_buf_addch(b, ' ');
+		rc |= plumb_buf_adds(b, sv(r, "address"));
+		rc |= plumb_buf_adds(b, "  ");
+		rc |= plumb_buf_adds(b, st);
 		if (is_whole(st) && json_string_value(json_object_get(r, "reason")))
 			rc |= plumb_buf_addf(b, ": %s", sv(r, "reason"));
 		rc |= plumb_buf_addf(b, "\n    %s, %s", sv_or(r, "region", "?"),
