@@ -17,7 +17,8 @@ _plumb_options()
 		--retry-failed --output --color --no-color --help' ;;
 	drift) echo '-f --manifests --state --cached --refresh --output -o --out
 		--include-unmanaged --color --no-color --help' ;;
-	run) echo '-f --manifests --state --mode --resync --debounce --listen --sync-token-file
+	run) echo '-f --manifests --state --mode --resync --full-resync-every --debounce --listen
+		--sync-token-file
 		--shutdown-timeout --adopt --prune --no-prune --log-format --log-level --help' ;;
 	export) echo '--endpoint --all --region -d --dir --state --refresh --cached --force
 		--help' ;;
@@ -135,6 +136,7 @@ _plumb()
 		return 0
 		;;
 	--endpoint) return 0 ;;
+	--full-resync-every) COMPREPLY=($(compgen -W '1 6 12 24' -- "$cur")); return 0 ;;
 	esac
 
 	if [[ $cur == -* ]]; then
