@@ -170,9 +170,6 @@ static void end_pass(struct plumb_reconciler *d, json_t *rec, const char *result
 		d->last_good_ms = fin;
 		plumb_strlcpy(d->applied_revision, rev ? rev : "", sizeof(d->applied_revision));
 	}
-	if (strcmp(result, "invalid") != 0 && strcmp(result, "error") != 0 &&
-	    strcmp(result, "cancelled") != 0)
-		d->ready = true;
 	record_pass(d, rec);
 	char id[24], dur[24], na[24], nf[24], nd[24];
 	pass_id((uint64_t)json_integer_value(json_object_get(rec, "id")), id);
@@ -374,11 +371,23 @@ static void on_exec_done(int rc, struct plumb_apply *ex, void *data)
 	json_object_set_new(e->pass_rec, "failed", json_integer(t->failed));
 	const char *result = rc == 0 ? "ok" : rc == PLUMB_ECANCELED ? "cancelled" : "failed";
 	end_pass(d, e->pass_rec, result, e->started_mono, NULL);
+	bool changed = t->done > 0;
 	free_exec(e);
 	arm_retry(d);
-	if (d->deferred && !d->stopping) {
+	/*
+	 * What an executor changed is read back by the next pass (apply dropped those rows from
+	 * the cache), which also starts work deferred meanwhile. A spec that never converges
+	 * (AWS keeps answering something else) would loop: after three verify passes in a row
+	 * that still found work, wait for the next resync or edit instead.
+	 */
+	if (!d->stopping && (d->deferred || (changed && d->verify_streak < 3))) {
 		d->deferred = false;
-		plumb__rc_request_pass(d, "requeue");
+		d->verify_streak += changed;
+		plumb__rc_request_pass(d, "verify");
+	} else if (changed && d->verify_streak >= 3) {
+		plumb_log(PLUMB_LOG_WARN, "converge.stalled", "detail",
+			  "three passes in a row changed AWS and still found work: waiting for the "
+			  "next resync or manifest change", NULL);
 	}
 	maybe_finish(d);
 }
@@ -690,6 +699,8 @@ static void on_pass_observed(int rc, const struct plumb_err *oerr, void *data)
 	}
 	unsigned drifted = update_resources(d, &df);
 	sync_drift(d);
+	/* ready: the account was observed whole and planned once (/readyz) */
+	d->ready = true;
 	json_object_set_new(rec, "drifted", json_integer(drifted));
 	const json_t *actions = json_object_get(doc, "actions");
 	if (plumb_apply_failed_hashes(d->s.state, actions, &refused, &err) != 0)
@@ -825,6 +836,8 @@ static void start_pass(struct plumb_reconciler *d, const char *reason)
 {
 	d->pass++;
 	d->pass_reason = reason;
+	if (strcmp(reason, "verify") != 0)
+		d->verify_streak = 0;
 	d->pass_started_ms = now_ms();
 	d->pass_started_mono = mono_ms();
 	char id[24];

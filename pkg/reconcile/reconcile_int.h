@@ -96,6 +96,7 @@ struct plumb_reconciler {
 	bool deferred;                   /* a pass left work for after a running executor */
 	unsigned resyncs;                /* resync passes run (every Nth is full) */
 	unsigned error_streak;           /* passes in a row that failed to observe */
+	unsigned verify_streak;          /* verify passes in a row that still changed AWS */
 	json_t *last_pass;               /* {id, started, finished, result, revision, reason,
 					  * actions, failed, drifted, error} or NULL */
 	struct rc_exec *execs;           /* running executors */
