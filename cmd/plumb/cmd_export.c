@@ -256,9 +256,13 @@ static int run(struct plumb_cli *cli, struct flags *f)
 		plumb__cli_print_err("export", &err);
 		goto out;
 	}
-	if (!x.complete)
-		fprintf(stderr, "plumb export: warning: some resources the endpoints use could not "
-				"be read%s\n", f->cached ? " from the cache (run without --cached)" : "");
+	if (!x.complete) {
+		/* a half stack would plan as deletes of what merely was not read */
+		fprintf(stderr, "plumb export: some resources the endpoints use %s\n",
+			f->cached ? "are not described in the state cache: run without --cached"
+				  : "could not be described");
+		goto out;
+	}
 	for (size_t i = 0; i < x.warnings.len; i++)
 		fprintf(stderr, "plumb export: warning: %s\n", (const char *)x.warnings.items[i]);
 	if (!f->dir) {

@@ -45,6 +45,7 @@ struct ctx {
 	struct plumb_map by_key;  /* "Kind|physical(lower for SageMaker)|parent" -> item */
 	struct plumb_map by_arn;  /* ARN -> item (topics, policies) */
 	const char *prefix;       /* Defaults namePrefix, "" when none */
+	bool building;            /* plumb_export_build (warnings are collected) */
 };
 
 static bool sagemaker_kind(enum plumb_kind k)
@@ -61,6 +62,8 @@ static char *key_of(struct ctx *c, enum plumb_kind k, const char *name, const ch
 			*p = (char)tolower((unsigned char)*p);
 	return key;
 }
+
+static void warn(struct ctx *c, const char *fmt, ...) PLUMB_PRINTF(2, 3);
 
 static struct item *find_item(struct ctx *c, enum plumb_kind k, const char *name,
 			      const char *parent)
@@ -154,7 +157,15 @@ static struct item *take(struct closure *cl, enum plumb_kind k, const char *name
 	}
 	want(cl, key, k, name, parent);
 	const struct plumb_observed *o = live(c, k, name, parent);
-	if (!o || !o->live) {
+	if (!o) {
+		/* gone (a model deleted under its config): the name stays as written */
+		if (c->building)
+			warn(c, "%s %s is used by %s but does not exist: the export names it as AWS "
+				"does, and plan will want to create it", plumb_kind_name(k), name,
+			     stack ? stack->o->name : "an exported resource");
+		return NULL;
+	}
+	if (!o->live) {
 		cl->complete = false;
 		return NULL;
 	}
@@ -169,6 +180,16 @@ static struct item *take(struct closure *cl, enum plumb_kind k, const char *name
 	plumb_vec_push(&c->items, it);
 	if (o->arn)
 		plumb_map_put(&c->by_arn, o->arn, it);
+	if (k == PLUMB_KIND_TOPIC) {
+		/* the ARN alarms and configs name it by (the observed one, or the attribute) */
+		const char *arn = str(o->live, "TopicArn");
+		if (arn)
+			plumb_map_put(&c->by_arn, arn, it);
+		char made[600];
+		if (c->opts->account &&
+		    plumb_arn(k, c->opts->region, c->opts->account, o->name, made, sizeof(made)) == 0)
+			plumb_map_put(&c->by_arn, plumb_arena_strdup(&c->x->arena, made), it);
+	}
 	if (k == PLUMB_KIND_SCALING_POLICY) {
 		const char *arn = str(o->live, "PolicyARN");
 		if (arn)
@@ -397,7 +418,6 @@ static char *prefix_of(struct ctx *c, const struct item *it)
 	return plumb_arena_strndup(&c->x->arena, phys, pl - nl);
 }
 
-static void warn(struct ctx *c, const char *fmt, ...) PLUMB_PRINTF(2, 3);
 static void warn(struct ctx *c, const char *fmt, ...)
 {
 	char buf[1024];
@@ -405,6 +425,9 @@ static void warn(struct ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	for (size_t i = 0; i < c->x->warnings.len; i++)
+		if (strcmp(c->x->warnings.items[i], buf) == 0)
+			return;
 	plumb_vec_push(&c->x->warnings, plumb_arena_strdup(&c->x->arena, buf));
 }
 
@@ -1186,7 +1209,7 @@ int plumb_export_build(struct plumb_export *x, const struct plumb_observed_set *
 {
 	if (!opts->region)
 		return plumb_err_set(err, PLUMB_EINVAL, "export needs a region");
-	struct ctx c = { .x = x, .have = have, .opts = opts, .prefix = "" };
+	struct ctx c = { .x = x, .have = have, .opts = opts, .prefix = "", .building = true };
 	plumb_vec_release(&x->needs);
 	int rc = closure(&c, err);
 	if (rc == 0 && x->missing.len) {

@@ -102,8 +102,8 @@ def test_round_trip_of_all_examples_at_once_and_one_endpoint(ws):
 
 # ------------------------------------------------------------------------- adoption
 
-def boto3_stack(emu):
-    c = Clients(emu)
+def boto3_stack(emu, region='us-east-1'):
+    c = Clients(emu, region)
     topic = c.sns.create_topic(Name='legacy-alerts',
                                Attributes={'DisplayName': 'legacy alerts'})['TopicArn']
     c.sm.create_model(ModelName='legacy-model',
@@ -135,6 +135,19 @@ def boto3_stack(emu):
                                       {'Name': 'VariantName', 'Value': 'main'}],
                           AlarmActions=[pol['PolicyARN'], topic])
     return c
+
+
+def test_region_flag(ws):
+    boto3_stack(ws.emu, 'eu-west-1')
+    rc, _, err = export(ws, '--endpoint', 'legacy')
+    assert rc == 1 and 'no endpoint named legacy in us-east-1' in err, err
+    out = str(ws.tmp / 'eu')
+    rc, _, err = export(ws, '--endpoint', 'legacy', '--region', 'eu-west-1', '-d', out)
+    assert rc == 0, err
+    assert 'region: eu-west-1' in open(os.path.join(out, 'defaults.yaml')).read()
+    rc, p, perr = plan(ws.env, out, ws.state, '--adopt')
+    assert rc == 2, perr
+    assert {r['action'] for r in resources(p).values()} == {'adopt'}
 
 
 def test_untagged_boto3_stack_exports_adopts_and_converges(ws):
