@@ -178,6 +178,21 @@ static void check_tags(struct ctx *c, struct plumb__doc *d, json_t *tags, const 
 	}
 }
 
+/* metadata.annotations["plumb/paused"]: "true" makes `plumb run` leave the resource alone. */
+static void read_paused(struct ctx *c, struct plumb_resource *r, struct plumb__doc *d)
+{
+	json_t *ann = json_object_get(d->meta, "plumb:annotations");
+	json_t *v = json_object_get(ann, PLUMB_ANNOTATION_PAUSED);
+	if (!v)
+		return;
+	const char *s = json_string_value(v);
+	if (s && strcmp(s, "true") == 0)
+		r->paused = true;
+	else if (!s || strcmp(s, "false") != 0)
+		err_at(c, d, "metadata.annotations." PLUMB_ANNOTATION_PAUSED,
+		       "expected \"true\" or \"false\", found %s", s ? s : "a non-string");
+}
+
 /* Applies every Defaults whose directory holds the document, outermost first. */
 static void apply_defaults(struct ctx *c, struct plumb_resource *r, struct plumb__doc *d,
 			   char **prefix)
@@ -409,6 +424,22 @@ static void resolve_spec(struct ctx *c, struct plumb_resource *r)
 
 /* ------------------------------------------------------------------ names and hashes */
 
+/*
+ * An imported immutable resource (plumb export of a Model or EndpointConfig whose name plumb
+ * did not make) keeps its exact name through the annotations plumb/physical-name and
+ * plumb/spec-hash, the ones plumb render writes: the pin holds while the spec hashes to the
+ * recorded hash, so a changed spec rolls over to a plumb-made name like any other change.
+ */
+static const char *pinned_name(const struct res_doc *rd, const char *hash)
+{
+	if (rd->path_base || !rd->doc || !hash[0])
+		return NULL;
+	json_t *ann = json_object_get(rd->doc->meta, "plumb:annotations");
+	const char *name = json_string_value(json_object_get(ann, "plumb/physical-name"));
+	const char *want = json_string_value(json_object_get(ann, "plumb/spec-hash"));
+	return name && *name && want && strcmp(want, hash) == 0 ? name : NULL;
+}
+
 static void set_physical(struct ctx *c, struct plumb_resource *r)
 {
 	struct res_doc *rd = (struct res_doc *)r;
@@ -427,22 +458,6 @@ static void set_physical(struct ctx *c, struct plumb_resource *r)
 		r->physical = astr(c, "%s%s-%.8s", prefix, r->name, r->hash);
 	} else if (r->kind == PLUMB_KIND_ENDPOINT || r->kind == PLUMB_KIND_ALARM ||
 		   r->kind == PLUMB_KIND_TOPIC) {
-/*
- * An imported immutable resource (plumb export of a Model or EndpointConfig whose name plumb
- * did not make) keeps its exact name through the annotations plumb/physical-name and
- * plumb/spec-hash, the ones plumb render writes: the pin holds while the spec hashes to the
- * recorded hash, so a changed spec rolls over to a plumb-made name like any other change.
- */
-static const char *pinned_name(const struct res_doc *rd, const char *hash)
-{
-	if (rd->path_base || !rd->doc || !hash[0])
-		return NULL;
-	json_t *ann = json_object_get(rd->doc->meta, "plumb:annotations");
-	const char *name = json_string_value(json_object_get(ann, "plumb/physical-name"));
-	const char *want = json_string_value(json_object_get(ann, "plumb/spec-hash"));
-	return name && *name && want && strcmp(want, hash) == 0 ? name : NULL;
-}
-
 		r->physical = astr(c, "%s%s", prefix, r->name);
 		if (strlen(r->physical) > (size_t)ki->name_max && !rd->path_base)
 			err_at(c, rd->doc, "metadata.name",
@@ -510,6 +525,7 @@ static void make_resources(struct ctx *c)
 		json_t *tags = json_object_get(d->meta, "plumb:tags");
 		if (tags)
 			check_tags(c, d, tags, "metadata.tags");
+		read_paused(c, r, d);
 	}
 	plumb_map_release(&seen);
 }
@@ -519,6 +535,7 @@ static void inherit(struct plumb_resource *child, const struct plumb_resource *p
 	child->region = parent->region;
 	child->account = parent->account;
 	child->prune = parent->prune;
+	child->paused = parent->paused;
 	((struct res_doc *)child)->prefix = ((struct res_doc *)parent)->prefix;
 }
 

@@ -669,6 +669,31 @@ END_TEST
 	"  endpointRef: ranker\n  variantName: primary\n  maxCapacity: 2\n"                \
 	"  scaleToZero:\n    backlogPerInstance: 2.5\n"
 
+/* plumb/paused: "true" pauses a resource and what its shorthand generates, nothing else. */
+START_TEST(paused_annotation)
+{
+	struct plumb_manifest_set set;
+	const char *paused = "apiVersion: plumb/v1\nkind: ScalableTarget\nmetadata:\n"
+			     "  name: ranker\n  annotations: {plumb/paused: \"true\"}\nspec:\n"
+			     "  endpointRef: ranker\n  variantName: primary\n  maxCapacity: 2\n"
+			     "  scaleToZero:\n    backlogPerInstance: 2.5\n";
+	char text[4096];
+	snprintf(text, sizeof(text), "%s---\n%s", ASYNC_STACK, paused);
+	load(&set, text);
+	expect_clean(&set);
+	ck_assert(must_find(&set, PLUMB_KIND_SCALABLE_TARGET, "ranker")->paused);
+	ck_assert(must_find(&set, PLUMB_KIND_SCALING_POLICY, "ranker/scale-from-zero")->paused);
+	ck_assert(!must_find(&set, PLUMB_KIND_ENDPOINT, "ranker")->paused);
+	plumb_manifest_release(&set);
+	snprintf(text, sizeof(text), "%s---\n%s", ASYNC_STACK, paused);
+	char *at = strstr(text, "\"true\"");
+	memcpy(at, "\"yes\" ", 6);
+	load(&set, text);
+	ck_assert_ptr_nonnull(diag_with(&set, "expected \"true\" or \"false\", found yes"));
+	plumb_manifest_release(&set);
+}
+END_TEST
+
 START_TEST(scale_to_zero_expands)
 {
 	struct plumb_manifest_set set;
@@ -1098,6 +1123,7 @@ Suite *manifest_suite(void)
 	tcase_add_test(tc, alarm_expression_expands);
 	tcase_add_loop_test(tc, alarm_expression_table, 0, (int)PLUMB_ARRAY_LEN(alarm_exprs));
 	tcase_add_test(tc, scale_to_zero_expands);
+	tcase_add_test(tc, paused_annotation);
 	tcase_add_test(tc, defaults_apply);
 	tcase_add_test(tc, shorthand_hashes_like_full_form);
 	tcase_add_loop_test(tc, lint_table, 0, (int)PLUMB_ARRAY_LEN(lints));
