@@ -288,29 +288,42 @@ def test_bash_offers_every_flag(cmd):
 # ------------------------------------------------------------------ zsh completion
 
 ZSH_DRIVER = r'''
+# One interactive zsh on a pseudo-terminal: for each line, type it, TAB TAB, print what the
+# terminal showed, a \x1e separator, then Ctrl-C to drop the line.
 zmodload zsh/zpty || exit 3
 zpty z zsh -f -i
 zpty -w z "fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -D"
-zpty -w z "PROMPT=''; RPROMPT=''; unsetopt zle_bracketed_paste 2>/dev/null; LISTMAX=10000; setopt no_beep"
+zpty -w z "PROMPT='%% '; RPROMPT=''; unsetopt zle_bracketed_paste 2>/dev/null; LISTMAX=10000; setopt no_beep"
 zpty -w z "print -- READY"
 local line out idle
 while zpty -r -t z line || { sleep 0.05; true }; do [[ $line == *READY* ]] && break; done
-zpty -n -w z "$2"$'\t\t'
-out='' idle=0
-while (( idle < 15 )); do
-  if zpty -r -t z line; then out+=$line; idle=0; else sleep 0.1; (( idle++ )); fi
+shift
+for l in "$@"; do
+  zpty -n -w z "$l"$'\t\t'
+  out='' idle=0
+  while (( idle < 10 )); do
+    if zpty -r -t z line; then out+=$line; idle=0; else sleep 0.05; (( idle++ )); fi
+  done
+  print -r -- "$out"
+  print -r -- $'\x1e'
+  zpty -n -w z $'\x03'
+  idle=0
+  while (( idle < 4 )); do
+    if zpty -r -t z line; then idle=0; else sleep 0.05; (( idle++ )); fi
+  done
 done
-print -r -- "$out"
 zpty -d z
 '''
 
 
-def _zsh_complete(line):
-    p = subprocess.run(['timeout', '20', 'zsh', '-f', '-c', ZSH_DRIVER, 'drv',
-                        os.path.dirname(ZSH), line],
-                       capture_output=True, text=True, timeout=30,
+def _zsh_complete(lines):
+    p = subprocess.run(['timeout', '60', 'zsh', '-f', '-c', ZSH_DRIVER, 'drv',
+                        os.path.dirname(ZSH), *lines],
+                       capture_output=True, text=True, timeout=90,
                        env=dict(os.environ, TERM='dumb', HOME=tempfile.gettempdir()))
-    return re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', p.stdout)
+    out = re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', p.stdout).split('\x1e')
+    assert len(out) >= len(lines), 'zsh driver: %r %s' % (p.stdout[-500:], p.stderr)
+    return out[:len(lines)]
 
 
 @pytest.mark.skipif(not shutil.which('zsh'), reason='zsh not installed')
@@ -321,14 +334,21 @@ def test_zsh_syntax():
 
 @pytest.mark.skipif(not shutil.which('zsh'), reason='zsh not installed')
 def test_zsh_completes():
-    """Through a pseudo-terminal: type the line, TAB TAB, read the listing."""
-    out = _zsh_complete('plumb ')
+    '''Through a pseudo-terminal: commands, `plumb plan --o`, a value list, and for every
+    built command `plumb CMD -<TAB>` lists every flag of its --help.'''
+    built = {c: _help(c) for c in COMMANDS}
+    cmds = [c for c in COMMANDS if built[c] is not None]
+    lines = ['plumb ', 'plumb plan --o', 'plumb drift --output '] + \
+        ['plumb %s -' % c for c in cmds]
+    got = _zsh_complete(lines)
     for c in COMMANDS:
-        assert re.search(r'\b%s\s+-- ' % c, out), 'zsh: plumb <TAB> lacks %s:\n%s' % (c, out)
-    out = _zsh_complete('plumb plan --o')
-    assert '--output' in out and re.search(r'--out\s+-- ', out), out
-    out = _zsh_complete('plumb drift --output ')
-    assert all(w in out for w in ('text', 'markdown', 'json', 'junit')), out
+        assert re.search(r'\b%s\s+-- ' % c, got[0]), 'zsh: plumb <TAB> lacks %s:\n%s' % (c, got[0])
+    assert re.search(r'--output\s+-- ', got[1]) and re.search(r'--out\s+-- ', got[1]), got[1]
+    assert all(w in got[2] for w in ('text', 'markdown', 'json', 'junit')), got[2]
+    missing = []
+    for c, out in zip(cmds, got[3:]):
+        missing += ['%s %s' % (c, f) for f in _flags(built[c]) if not _mentions(out, f)]
+    assert not missing, 'zsh: plumb CMD -<TAB> does not list: %s' % missing
 
 
 # ------------------------------------------------------------------ systemd unit
