@@ -86,8 +86,8 @@ static int listen_socket(const char *host, int port, int *out_port, struct plumb
 	return fd;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
-			     const char *body, size_t len)
+static enum MHD_Result reply_n(struct MHD_Connection *c, unsigned status, const char *type,
+			       const char *body, size_t len)
 {
 	struct MHD_Response *r =
 		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -100,12 +100,32 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	return ret;
 }
 
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
+{
+	return reply_n(c, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* A text reply with one extra header. */
+static enum MHD_Result reply_with(struct MHD_Connection *c, unsigned status, const char *text,
+				  const char *header, const char *value)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+								 MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(r, header, value);
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *doc)
 {
 	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (!text)
-		return reply(c, 500, "text/plain", "out of memory\n", 14);
+		return reply(c, 500, "out of memory\n");
 	size_t n = strlen(text);
 	char *t2 = realloc(text, n + 2);
 	if (t2) {
@@ -113,7 +133,7 @@ static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, jso
 		text[n++] = '\n';
 		text[n] = '\0';
 	}
-	enum MHD_Result ret = reply(c, status, "application/json", text, n);
+	enum MHD_Result ret = reply_n(c, status, "application/json", text, n);
 	free(text);
 	return ret;
 }
@@ -152,44 +172,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	if (strcmp(url, "/healthz") == 0 && get)
-		return reply(c, 200, "text/plain", "ok\n", 3);
+		return reply(c, 200, "ok\n");
 	if (strcmp(url, "/readyz") == 0 && get)
-		return d->ready ? reply(c, 200, "text/plain", "ready\n", 6)
-				: reply(c, 503, "text/plain", "not ready: the first pass has not "
-							      "finished\n", 47);
+		return d->ready ? reply(c, 200, "ready\n")
+				: reply(c, 503, "not ready: the first pass has not finished\n");
 	if (strcmp(url, "/metrics") == 0 && get) {
 		struct plumb_buf b = PLUMB_BUF_INIT;
 		plumb__rc_metrics(d, &b);
 		enum MHD_Result ret =
-			reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b.buf, b.len);
+			reply_n(c, 200, "text/plain; version=0.0.4; charset=utf-8", b.buf, b.len);
 		plumb_buf_release(&b);
 		return ret;
 	}
 	if (strcmp(url, "/status") == 0 && get)
 		return reply_json(c, 200, plumb__rc_status_json(d));
 	if (strcmp(url, "/sync") == 0) {
-		if (strcmp(method, "POST") != 0) {
-			struct MHD_Response *r = MHD_create_response_from_buffer(
-				20, (void *)"use POST to /sync.\n\n", MHD_RESPMEM_PERSISTENT);
-			MHD_add_response_header(r, "Allow", "POST");
-			enum MHD_Result ret = MHD_queue_response(c, 405, r);
-			MHD_destroy_response(r);
-			return ret;
-		}
+		if (strcmp(method, "POST") != 0)
+			return reply_with(c, 405, "use POST\n", "Allow", "POST");
 		const char *auth =
 			MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 		if (!token_ok(d->o.token, auth)) {
 			plumb_log(PLUMB_LOG_WARN, "sync.refused", "detail", "missing or wrong bearer token",
 				  NULL);
-			struct MHD_Response *r = MHD_create_response_from_buffer(
-				13, (void *)"unauthorized\n", MHD_RESPMEM_PERSISTENT);
-			MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-			enum MHD_Result ret = MHD_queue_response(c, 401, r);
-			MHD_destroy_response(r);
-			return ret;
+			return reply_with(c, 401, "unauthorized\n", "WWW-Authenticate", "Bearer");
 		}
 		if (d->stopping)
-			return reply(c, 503, "text/plain", "shutting down\n", 14);
+			return reply(c, 503, "shutting down\n");
 		bool queued = d->observing;
 		plumb_log(PLUMB_LOG_INFO, "sync.requested", NULL);
 		plumb__rc_request_pass(d, "sync");
@@ -197,7 +205,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 						    (json_int_t)(d->pass + (queued ? 1 : 0)),
 						    "queued", queued));
 	}
-	return reply(c, 404, "text/plain", "not found\n", 10);
+	return reply(c, 404, "not found\n");
 }
 
 static void arm_timer(struct rc_status *st);

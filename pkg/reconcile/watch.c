@@ -164,6 +164,35 @@ static void parent_of(const char *path, char *out, size_t n, char *base, size_t 
 	plumb_strlcpy(out, abs, n);
 }
 
+/*
+ * Every symlink along path (say /git/repo in /git/repo/manifests, git-sync's link): the
+ * directory holding it is watched for that name, so swapping the link starts a pass even
+ * when the root lies below it.
+ */
+static void add_links(struct rc_watch *w, const char *path)
+{
+	char abs[PATH_MAX], dir[PATH_MAX], base[256];
+	parent_of(path, dir, sizeof(dir), base, sizeof(base));
+	if (snprintf(abs, sizeof(abs), "%s/%s", strcmp(dir, "/") ? dir : "", base) >=
+	    (int)sizeof(abs))
+		return;
+	for (char *p = abs + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		struct stat st;
+		if (lstat(abs, &st) == 0 && S_ISLNK(st.st_mode)) {
+			char pdir[PATH_MAX], name[256];
+			parent_of(abs, pdir, sizeof(pdir), name, sizeof(name));
+			add_dir(w, pdir, name);
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+}
+
 /* Brings the watch set up to date; true when a root's real path moved (a symlink swap). */
 static bool rescan(struct rc_watch *w)
 {
@@ -183,6 +212,7 @@ static bool rescan(struct rc_watch *w)
 		}
 		parent_of(p, parent, sizeof(parent), base, sizeof(base));
 		add_dir(w, parent, base);
+		add_links(w, p);
 		struct stat st;
 		if (real[0] && stat(real, &st) == 0) {
 			if (S_ISDIR(st.st_mode))

@@ -136,6 +136,9 @@ class Daemon:
                 return r.status, r.headers, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read().decode()
+        except (ConnectionError, urllib.error.URLError) as e:
+            raise AssertionError(f'{path}: {e}; the daemon exited {self.proc.poll()}; log:\n'
+                                 + self.log()) from e
 
     def status(self):
         code, _, body = self.request('/status')

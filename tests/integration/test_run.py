@@ -10,6 +10,8 @@ import sqlite3
 import subprocess
 import time
 
+import pytest
+
 import aws_helpers as H
 import promtext
 import run_helpers as R
@@ -286,23 +288,29 @@ def test_sync_endpoint_needs_the_token(ws, tmp_path):
         assert d.stop() == 0
 
 
-def test_git_sync_symlink_swap_and_revision(ws, tmp_path):
+@pytest.mark.parametrize('below', [False, True], ids=['root-is-link', 'root-below-link'])
+def test_git_sync_symlink_swap_and_revision(ws, tmp_path, below):
+    """git-sync publishes a checkout by renaming its link to a new worktree (and keeps the old
+    one here, so only the swap itself can start the pass); the root may be the link or a
+    directory below it."""
     root = tmp_path / 'git'
     wt1, wt2 = root / '.worktrees' / 'aaa', root / '.worktrees' / 'bbb'
-    R.base_manifests(str(wt1))
+    sub = 'deploy/prod' if below else ''
+    R.base_manifests(str(wt1 / sub))
     (wt1 / 'REVISION').write_text('aaa111\n')
     os.symlink(str(wt1), str(root / 'current'))
-    d = R.Daemon(ws.env, str(root / 'current'), ws.state)
+    d = R.Daemon(ws.env, str(root / 'current' / sub), ws.state)
     try:
         d.wait_ready()
         d.wait_until(lambda: d.status()['revision'] == 'aaa111', what='revision aaa111')
         # git-sync: a new worktree, then the link renamed over the old one
-        R.base_manifests(str(wt2), threshold=66)
+        R.base_manifests(str(wt2 / sub), threshold=66)
         (wt2 / 'REVISION').write_text('bbb222\n')
         os.symlink(str(wt2), str(root / 'current.tmp'))
         os.rename(str(root / 'current.tmp'), str(root / 'current'))
         d.wait_until(lambda: R.alarm_threshold(ws.emu) == 66.0, timeout=5, what='the swap')
         d.wait_until(lambda: d.status()['revision'] == 'bbb222', what='revision bbb222')
+        assert 'reason=watch' in d.log()
         db = sqlite3.connect(str(ws.state))
         revs = [r[0] for r in db.execute(
             "SELECT revision FROM passes WHERE result = 'ok' ORDER BY id")]
