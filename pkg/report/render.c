@@ -26,6 +26,7 @@
 #include <string.h>
 
 #define VALUE_MAX 160 /* bytes of a value shown in text and markdown */
+#define MD_ROWS_MAX 100 /* markdown table rows: a GitHub comment holds at most 65,536 chars */
 
 static const char *sv(const json_t *o, const char *k)
 {
@@ -288,13 +289,19 @@ static int render_markdown(const json_t *rep, struct plumb_buf *b)
 			     (long long)iv(s, "unmanaged"), (long long)iv(s, "in_sync"));
 	rc |= plumb_buf_adds(b, "| Resource | Region | Status | Field | Wanted | Live | First seen "
 				"| Last modified |\n|---|---|---|---|---|---|---|---|\n");
-	size_t i;
+	size_t i, rows = 0, hidden = 0;
 	const json_t *r;
 	json_array_foreach(json_object_get(rep, "resources"), i, r) {
 		const char *st = sv(r, "status");
 		if (strcmp(st, "in_sync") == 0)
 			continue;
 		const json_t *drift = json_object_get(r, "drift");
+		size_t n = json_array_size(drift) ? json_array_size(drift) : 1;
+		if (rows + n > MD_ROWS_MAX) {
+			hidden += n;
+			continue;
+		}
+		rows += n;
 		if (json_array_size(drift) == 0) {
 			rc |= md_row_start(b, r);
 			const char *why = json_string_value(json_object_get(r, "reason"));
@@ -328,6 +335,9 @@ static int render_markdown(const json_t *rep, struct plumb_buf *b)
 			rc |= plumb_buf_adds(b, " |\n");
 		}
 	}
+	if (hidden)
+		rc |= plumb_buf_addf(b, "\n%zu more row%s not shown: run `plumb drift` for the whole "
+					"report.\n", hidden, hidden == 1 ? "" : "s");
 	return rc | plumb_buf_adds(b, "\n<sub>Made by <code>plumb drift</code>. Run "
 				      "<code>plumb plan</code> to see what apply would change.</sub>\n");
 }

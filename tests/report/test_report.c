@@ -484,6 +484,32 @@ START_TEST(long_values_cut_in_text_not_json)
 }
 END_TEST
 
+START_TEST(markdown_rows_capped)
+{
+	struct fx f;
+	fx_init(&f);
+	static char names[150][16];
+	for (int i = 0; i < 150; i++) {
+		snprintf(names[i], sizeof(names[i]), "a%03d", i);
+		struct plumb_observed *al = obs(&f, PLUMB_KIND_ALARM, names[i],
+						"{\"plumb:owner\":\"team\"}", 0, 0);
+		struct plumb_change *c = chg(&f, PLUMB_CHANGE_UPDATE, PLUMB_KIND_ALARM, names[i],
+					     names[i], al);
+		delta(&f, c, "threshold", "Threshold", "1", "2", false);
+	}
+	build(&f, false);
+	const char *m = render(&f, PLUMB_REPORT_MARKDOWN);
+	ck_assert(strstr(m, "`Alarm/a099`"));
+	ck_assert(!strstr(m, "`Alarm/a100`"));
+	ck_assert(strstr(m, "\n50 more rows not shown: run `plumb drift` for the whole report.\n"));
+	ck_assert_int_lt(strlen(m), 65536);
+	/* the other formats keep everything */
+	ck_assert(strstr(render(&f, PLUMB_REPORT_TEXT), "Alarm/a149"));
+	ck_assert(strstr(render(&f, PLUMB_REPORT_JUNIT), "Alarm/a149"));
+	fx_release(&f);
+}
+END_TEST
+
 START_TEST(format_names)
 {
 	for (int i = PLUMB_REPORT_TEXT; i <= PLUMB_REPORT_JUNIT; i++)
@@ -516,6 +542,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, junit_control_chars_replaced);
 	tcase_add_test(tc, junit_duplicate_names_disambiguated);
 	tcase_add_test(tc, long_values_cut_in_text_not_json);
+	tcase_add_test(tc, markdown_rows_capped);
 	tcase_add_test(tc, format_names);
 	suite_add_tcase(s, tc);
 	return s;
