@@ -419,6 +419,10 @@ START_TEST(examples_round_trip)
 	build(&x, &have, ALL, 0);
 	ck_assert_msg(x.warnings.len == 0, "warnings:%s", warnings_text(&x));
 	ck_assert_uint_eq(x.counts[PLUMB_KIND_ENDPOINT], 6);
+	/* a deployment config AWS reports (LastDeploymentConfig) comes back, alarms by reference */
+	const char *bg = file_text(&x, "fraud-scorer.yaml");
+	ck_assert_ptr_nonnull(strstr(bg, "alarmRef: fraud-scorer-5xx"));
+	ck_assert_ptr_nonnull(strstr(bg, "terminationWaitInSeconds: 900"));
 	read_back(&x, &back);
 	/* every resource: same physical name and spec hash as the one that made the live one */
 	for (size_t i = 0; i < want.resources.len; i++) {
@@ -615,6 +619,35 @@ START_TEST(pin_ends_when_the_spec_changes)
 }
 END_TEST
 
+/* An endpoint's deploymentConfig never reaches AWS at create: it is not in its spec hash, so an
+ * endpoint exported without it (DescribeEndpoint does not show it) reads back the same. */
+START_TEST(endpoint_hash_leaves_out_deployment_config)
+{
+	static const char *const docs[] = {
+		"apiVersion: plumb/v1\nkind: Endpoint\nmetadata: {name: e}\n"
+		"spec: {endpointConfigName: c-1}\n",
+		"apiVersion: plumb/v1\nkind: Endpoint\nmetadata: {name: e}\n"
+		"spec:\n  endpointConfigName: c-1\n  deploymentConfig:\n"
+		"    rollingUpdatePolicy:\n      maximumBatchSize: {type: INSTANCE_COUNT, value: 1}\n"
+		"      waitIntervalInSeconds: 5m\n",
+	};
+	char hashes[2][65];
+	for (int i = 0; i < 2; i++) {
+		struct plumb_manifest_set set;
+		plumb_manifest_init(&set);
+		ck_assert_int_eq(plumb_manifest_add(&set, "e.yaml", docs[i], strlen(docs[i])), 0);
+		ck_assert_int_eq(plumb_manifest_finish(&set), 0);
+		ck_assert_msg(plumb_manifest_errors(&set) == 0, "%s", diags_text(&set));
+		const struct plumb_resource *r = plumb_manifest_find(&set, PLUMB_KIND_ENDPOINT, "e");
+		memcpy(hashes[i], r->hash, 65);
+		/* the deployment config itself stays in the spec: UpdateEndpoint sends it */
+		ck_assert(!i || json_object_get(r->spec, "DeploymentConfig"));
+		plumb_manifest_release(&set);
+	}
+	ck_assert_str_eq(hashes[0], hashes[1]);
+}
+END_TEST
+
 START_TEST(unknown_endpoint_and_select)
 {
 	struct plumb_observed_set have;
@@ -680,6 +713,7 @@ Suite *export_suite(void)
 	tcase_add_test(tc, topic_policy_respaced);
 	tcase_add_test(tc, untagged_names_pinned_or_recovered);
 	tcase_add_test(tc, pin_ends_when_the_spec_changes);
+	tcase_add_test(tc, endpoint_hash_leaves_out_deployment_config);
 	tcase_add_test(tc, unknown_endpoint_and_select);
 	suite_add_tcase(s, tc);
 	return s;
