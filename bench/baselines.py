@@ -23,6 +23,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -34,6 +35,8 @@ os.environ.setdefault('AWS_DATA_PATH', os.path.normpath(
 ACCESS_KEY = 'AKIDEXAMPLE'
 SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'
 DIMENSION = 'sagemaker:variant:DesiredInstanceCount'
+THROTTLING = {'Throttling', 'ThrottlingException', 'Throttled', 'ThrottledException',
+              'RequestLimitExceeded', 'TooManyRequestsException'}
 SERVICES = ('sagemaker', 'application-autoscaling', 'cloudwatch', 'sns')
 
 
@@ -82,16 +85,27 @@ class _Counter:
         self.samples = []
 
     def call(self, fn, **kw):
+        """One logical read. Throttling that botocore gives up on (its 1.29 does not know SNS's
+        `Throttled` code at all) is retried here with jittered backoff for up to 300 s, as plumb
+        does, so that every baseline reads every resource."""
         with self.lock:
             self.calls += 1
-        try:
-            return fn(**kw)
-        except Exception as e:  # counted, not fatal: a baseline reports what it managed
-            with self.lock:
-                self.errors += 1
-                if len(self.samples) < 5:
-                    self.samples.append('%s: %s' % (type(e).__name__, str(e)[:160]))
-            return None
+        deadline = time.monotonic() + 300
+        attempt = 0
+        while True:
+            try:
+                return fn(**kw)
+            except Exception as e:  # counted, not fatal: a baseline reports what it managed
+                code = getattr(e, 'response', {}).get('Error', {}).get('Code', '')
+                if code in THROTTLING and time.monotonic() < deadline:
+                    attempt += 1
+                    time.sleep(random.uniform(0, min(2.0, 0.05 * 2 ** attempt)))
+                    continue
+                with self.lock:
+                    self.errors += 1
+                    if len(self.samples) < 5:
+                        self.samples.append('%s: %s' % (type(e).__name__, str(e)[:160]))
+                return None
 
 
 def _serial_reads(c, n, kind, phys, parent, seen):
