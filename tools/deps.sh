@@ -9,7 +9,7 @@ pkgs=(
   libcurl4-openssl-dev libyaml-dev libssl-dev libuv1-dev libsqlite3-dev sqlite3
   check libsubunit-dev libjansson-dev libxml2-dev libxml2-utils libmicrohttpd-dev libpcre2-dev
   python3 python3-botocore python3-boto3 python3-pytest awscli
-  clang libclang-rt-14-dev git
+  clang libclang-rt-14-dev git strace
 )
 
 missing=()
