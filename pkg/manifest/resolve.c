@@ -466,24 +466,10 @@ static void set_physical(struct ctx *c, struct plumb_resource *r)
 	}
 }
 
-/*
- * The spec hash is what plumb:spec-hash records on the resource. An endpoint's DeploymentConfig
- * is how to update, never state: CreateEndpoint is sent without it, DescribeEndpoint does not
- * show it (only LastDeploymentConfig after an update), and diff never compares it; so it is
- * left out, and an endpoint plumb made can be read back (plumb export) to the same hash.
- */
 static void hash(struct plumb_resource *r)
 {
-	json_t *spec = r->spec;
-	if (r->kind == PLUMB_KIND_ENDPOINT && json_object_get(spec, "DeploymentConfig")) {
-		spec = json_copy(r->spec);
-		if (spec)
-			json_object_del(spec, "DeploymentConfig");
-	}
-	if (!spec || plumb_spec_hash(r->kind, spec, r->hash) != 0)
+	if (plumb_spec_hash(r->kind, r->spec, r->hash) != 0)
 		r->hash[0] = '\0';
-	if (spec != r->spec)
-		json_decref(spec);
 }
 
 /* ------------------------------------------------------------------ building */

@@ -197,7 +197,18 @@ char *plumb_canonical_text(enum plumb_kind kind, const json_t *spec)
 
 int plumb_spec_hash(enum plumb_kind kind, const json_t *spec, char out[65])
 {
+	/* an endpoint's DeploymentConfig is how to update, never state: CreateEndpoint is sent
+	 * without it, DescribeEndpoint does not show it, diff never compares it; left out, the
+	 * hash describes what AWS holds, and an exported endpoint reads back to it */
+	json_t *own = NULL;
+	if (kind == PLUMB_KIND_ENDPOINT && json_object_get(spec, "DeploymentConfig")) {
+		if (!(own = json_copy((json_t *)spec)))
+			return PLUMB_ENOMEM;
+		json_object_del(own, "DeploymentConfig");
+		spec = own;
+	}
 	char *s = plumb_canonical_text(kind, spec);
+	json_decref(own);
 	if (!s)
 		return PLUMB_ENOMEM;
 	uint8_t d[32];

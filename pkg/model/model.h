@@ -156,7 +156,8 @@ const char *plumb_ref_marker_target(const json_t *v);
 json_t *plumb_canonical(enum plumb_kind kind, const json_t *spec);
 /* Compact, key-sorted JSON of the canonical form; caller frees with free(). */
 char *plumb_canonical_text(enum plumb_kind kind, const json_t *spec);
-/* SHA-256 hex of the canonical text into out[65]. */
+/* SHA-256 hex of the canonical text into out[65]; an Endpoint's DeploymentConfig is left out
+ * (how to update, never state). */
 int plumb_spec_hash(enum plumb_kind kind, const json_t *spec, char out[65]);
 
 void plumb_resource_free(struct plumb_resource *r);
