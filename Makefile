@@ -130,11 +130,17 @@ test: deps
 	$(MAKE) test-gen
 	$(MAKE) test-emulator
 	$(MAKE) test-integration
+	$(MAKE) RELIABILITY_STORM_SECONDS=60 RELIABILITY_KILLS=10 RELIABILITY_FUZZ_SECONDS=8 test-reliability
 
 asan: deps
 	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  all unit test-integration
+	# the reliability suite against the sanitized binary: short storm; no fuzzing here, as the
+	# fuzz targets are ASan+UBSan builds of their own (make fuzz)
+	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  RELIABILITY_STORM_SECONDS=60 RELIABILITY_KILLS=10 RELIABILITY_FUZZ_SECONDS=0 test-reliability
 
 gen: deps
 	$(PYTHON) tools/gen_shapes.py
@@ -163,6 +169,13 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libplumb_aws_fuzz.a
 	  build-fuzz/libplumb_aws_fuzz.a $(IO_LIBS) $(CORE_LIBS)
 
 fuzz-build: deps $(FUZZ_BIN) $(FUZZ_AWS_BINS)
+
+# The reliability suite (tests/reliability, docs/reliability.md): fault storm, SIGKILL chaos,
+# state file on a full / read-only disk or corrupt, the fuzz targets, security checks. Alone it
+# runs the full 5-minute storm; `make test` runs it short.
+.PHONY: fuzz-build test-reliability
+test-reliability: deps $(PLUMB) $(if $(filter 0,$(RELIABILITY_FUZZ_SECONDS)),,fuzz-build)
+	PLUMB_BIN=$(CURDIR)/$(PLUMB) tests/run-reliability
 
 # Every target FUZZ_SECONDS each; a finding in any of them fails the run.
 fuzz: fuzz-build
