@@ -101,78 +101,6 @@ static int parse_rest(int nrest, char **rest, struct plumb_plan_flags *pf, struc
 	return 0;
 }
 
-/* ------------------------------------------------------------------ history */
-
-struct sync_ctx {
-	const char *region;            /* the region being collected */
-	struct plumb_vec recs;         /* struct plumb_drift_rec * of that region */
-	struct plumb_arena a;          /* the records and their JSON texts */
-};
-
-static const char *json_text(struct plumb_arena *a, const json_t *v)
-{
-	if (!v)
-		return NULL;
-	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-	char *r = t ? plumb_arena_strdup(a, t) : NULL;
-	free(t);
-	return r;
-}
-
-static int collect(const struct plumb_report_item *it, void *data)
-{
-	struct sync_ctx *c = data;
-	if (strcmp(it->region, c->region) != 0)
-		return 0;
-	struct plumb_drift_rec *r = plumb_arena_zalloc(&c->a, sizeof(*r));
-	if (!r)
-		return PLUMB_ENOMEM;
-	r->kind = it->kind;
-	r->name = it->name;
-	r->path = it->path;
-	r->wanted = json_text(&c->a, it->wanted);
-	r->live = json_text(&c->a, it->live);
-	return plumb_vec_push(&c->recs, r);
-}
-
-/* Regions to sync: every observed one (so drift that went away is resolved there too). */
-static int sync_history(struct plumb_planrun *r, const json_t *rep, struct plumb_err *err)
-{
-	int rc = 0;
-	for (size_t i = 0; i < r->s.regions.len && rc == 0; i++) {
-		const struct plumb_session_region *reg = r->s.regions.items[i];
-		struct sync_ctx c = { .region = reg->name };
-		rc = plumb_report_visit(rep, collect, &c);
-		if (rc)
-			plumb_err_set(err, rc, "out of memory");
-		struct plumb_drift_rec *recs = NULL;
-		if (rc == 0 && c.recs.len &&
-		    !(recs = plumb_arena_alloc(&c.a, c.recs.len * sizeof(*recs))))
-			rc = plumb_err_set(err, PLUMB_ENOMEM, "out of memory");
-		for (size_t k = 0; rc == 0 && k < c.recs.len; k++)
-			recs[k] = *(struct plumb_drift_rec *)c.recs.items[k];
-		if (rc == 0)
-			rc = plumb_state_drift_sync(r->s.state, r->s.account, reg->name, recs,
-						    c.recs.len, err);
-		plumb_vec_release(&c.recs);
-		plumb_arena_release(&c.a);
-	}
-	return rc;
-}
-
-struct first_ctx {
-	struct plumb_state *state; /* read (cached) or written just now */
-	const char *account;       /* the account */
-};
-
-static int first_seen(void *data, const char *region, const char *kind, const char *name,
-		      const char *path, int64_t *ms, struct plumb_err *err)
-{
-	struct first_ctx *c = data;
-	return plumb_state_drift_first_seen(c->state, c->account, region, kind, name, path, ms,
-					    err);
-}
-
 /* ------------------------------------------------------------------ output */
 
 /* Writes beside the final name, then renames: a reader never sees half a report. */
@@ -211,12 +139,10 @@ static int report(struct plumb_planrun *r, const struct plumb_plan_flags *pf,
 		.cached = pf->cached,
 		.include_unmanaged = f->include_unmanaged,
 	};
-	struct first_ctx fc = { .state = r->s.state, .account = r->s.account };
 	struct plumb_buf b = PLUMB_BUF_INIT;
 	int code = PLUMB_EXIT_FAIL;
 	json_t *rep = plumb_report_drift(&r->d, &r->s.have, &o, &err);
-	if (!rep || (!pf->cached && sync_history(r, rep, &err) != 0) ||
-	    plumb_report_set_first_seen(rep, first_seen, &fc, &err) != 0 ||
+	if (!rep || plumb_session_drift_history(&r->s, rep, !pf->cached, &err) != 0 ||
 	    plumb_report_render(rep, (enum plumb_report_format)f->format, &b, &err) != 0 ||
 	    (pf->out && write_file(pf->out, &b, &err) != 0)) {
 		plumb__cli_print_err("drift", &err);

@@ -116,6 +116,15 @@ int plumb_session_observe_start(struct plumb_session *s, const struct plumb_vec 
 				struct plumb_observed_set *out, plumb_session_observe_cb cb,
 				void *data, struct plumb_err *err);
 
+/*
+ * The drift history (history.c): with record, the drift items of report (pkg/report's JSON)
+ * are synced into the state file for every region of the session (opening what is new,
+ * resolving what went away); then every first_seen of the report is filled from the history.
+ * Without record (a --cached reader) only the second half runs.
+ */
+int plumb_session_drift_history(struct plumb_session *s, json_t *report, bool record,
+				struct plumb_err *err);
+
 /* ================================================================ the executor (exec.c)
  *
  * Runs the actions of a plan in their JSON form: the array "actions" of plumb_plan_to_json()

@@ -5,6 +5,8 @@
  */
 #include "reconcile_int.h"
 
+#include "report/report.h"
+
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -55,6 +57,7 @@ static struct rc_res *res_get(struct plumb_reconciler *d, const char *kind, cons
 	r->kind = strdup(kind);
 	r->name = strdup(name);
 	r->state = "pending";
+	r->drift_status = "in_sync";
 	r->drift = json_array();
 	if (!r->address || !r->kind || !r->name || !r->drift ||
 	    plumb_map_put(&d->res, address, r) != 0 || plumb_vec_push(&d->res_list, r) != 0) {
@@ -394,16 +397,40 @@ static void on_exec_done(int rc, struct plumb_apply *ex, void *data)
 
 /* ---------------------------------------------------------------- a pass */
 
-static const char *drift_text(const json_t *v, char **owned)
+/* The report's resources that drift, by address (the first of an address: the live version). */
+static void index_report(const json_t *rep, struct plumb_map *m)
 {
-	*owned = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	return *owned;
+	size_t i;
+	json_t *rr;
+	json_array_foreach(json_object_get(rep, "resources"), i, rr) {
+		const char *st = json_string_value(json_object_get(rr, "status"));
+		const char *addr = json_string_value(json_object_get(rr, "address"));
+		if (st && addr && strcmp(st, "in_sync") != 0)
+			plumb_map_put(m, addr, rr);
+	}
 }
 
-/* Resource states and drift from the diff; returns how many resources drift. */
-static unsigned update_resources(struct plumb_reconciler *d, const struct plumb_diff *df)
+/* The report's statuses as static strings (the report is freed after the pass). */
+static const char *drift_status(const char *s)
+{
+	static const char *const known[] = { "in_sync", "drifted", "missing", "orphan",
+					     "conflict", "unmanaged" };
+	for (size_t i = 0; s && i < PLUMB_ARRAY_LEN(known); i++)
+		if (strcmp(s, known[i]) == 0)
+			return known[i];
+	return "drifted";
+}
+
+/*
+ * Resource states from the diff, drift from the report (pkg/report, the same items and first
+ * seen times `plumb drift` shows); returns how many resources drift.
+ */
+static unsigned update_resources(struct plumb_reconciler *d, const struct plumb_diff *df,
+				 const json_t *rep)
 {
 	unsigned drifted = 0;
+	struct plumb_map byaddr = PLUMB_MAP_INIT;
+	index_report(rep, &byaddr);
 	d->listed_pass = d->pass;
 	for (size_t i = 0; i < df->changes.len; i++) {
 		const struct plumb_change *c = df->changes.items[i];
@@ -418,33 +445,17 @@ static unsigned update_resources(struct plumb_reconciler *d, const struct plumb_
 		set_str(&r->region, c->region);
 		set_str(&r->physical, c->physical);
 		plumb_strlcpy(r->spec_hash, c->want ? c->want->hash : "", sizeof(r->spec_hash));
-		json_array_clear(r->drift);
+		const json_t *rr = plumb_map_get(&byaddr, r->address);
+		json_decref(r->drift);
+		r->drift = rr ? json_deep_copy(json_object_get(rr, "drift")) : NULL;
+		if (!r->drift)
+			r->drift = json_array();
+		r->drift_status = rr ? drift_status(json_string_value(json_object_get(rr, "status")))
+				     : "in_sync";
+		set_str(&r->drift_since, rr ? json_string_value(json_object_get(rr, "first_seen"))
+					    : NULL);
+		drifted += rr != NULL;
 		bool paused = c->want && c->want->paused;
-		switch (c->type) {
-		case PLUMB_CHANGE_CREATE:
-			/* missing is drift to an observer; to the applier it is work to do */
-			if (d->o.observe_only)
-				json_array_append_new(r->drift,
-						      json_pack("{s:s, s:s, s:n}", "path", "",
-								"wanted", "exists", "live"));
-			break;
-		case PLUMB_CHANGE_UPDATE:
-		case PLUMB_CHANGE_REPLACE:
-		case PLUMB_CHANGE_TAG:
-			for (size_t j = 0; j < c->deltas.len; j++) {
-				const struct plumb_delta *dl = c->deltas.items[j];
-				if (dl->info)
-					continue;
-				json_array_append_new(
-					r->drift, json_pack("{s:s, s:O?, s:O?}", "path", dl->path,
-							    "wanted", dl->new, "live", dl->old));
-			}
-			break;
-		default:
-			break;
-		}
-		if (json_array_size(r->drift) > 0)
-			drifted++;
 		if (r->busy > 0)
 			continue; /* an executor speaks for it */
 		const char *st;
@@ -459,9 +470,6 @@ static unsigned update_resources(struct plumb_reconciler *d, const struct plumb_
 			st = "conflict";
 			set_error(r, json_pack("{s:s, s:s}", "code", "Conflict", "message",
 					       c->reason ? c->reason : "name taken"));
-			break;
-		case PLUMB_CHANGE_CREATE:
-			st = d->o.observe_only ? "drifted" : "pending";
 			break;
 		case PLUMB_CHANGE_DELETE:
 			st = d->o.observe_only ? "orphan" : "pending";
@@ -482,76 +490,8 @@ static unsigned update_resources(struct plumb_reconciler *d, const struct plumb_
 		}
 		r->state = st;
 	}
+	plumb_map_release(&byaddr);
 	return drifted;
-}
-
-/* Records drift in the state's history and fills first_seen. */
-static void sync_drift(struct plumb_reconciler *d)
-{
-	struct plumb_err err;
-	for (size_t g = 0; g < d->s.regions.len; g++) {
-		const struct plumb_session_region *reg = d->s.regions.items[g];
-		struct plumb_vec recs = PLUMB_VEC_INIT, owned = PLUMB_VEC_INIT;
-		size_t n = 0;
-		for (size_t i = 0; i < d->res_list.len; i++) {
-			struct rc_res *r = d->res_list.items[i];
-			if (r->seen_pass == d->pass && r->region && strcmp(r->region, reg->name) == 0)
-				n += json_array_size(r->drift);
-		}
-		struct plumb_drift_rec *rv = calloc(n ? n : 1, sizeof(*rv));
-		if (!rv)
-			return;
-		size_t k = 0;
-		for (size_t i = 0; i < d->res_list.len; i++) {
-			struct rc_res *r = d->res_list.items[i];
-			if (r->seen_pass != d->pass || !r->region || strcmp(r->region, reg->name) != 0)
-				continue;
-			size_t j;
-			json_t *it;
-			json_array_foreach(r->drift, j, it) {
-				char *w, *l;
-				rv[k].kind = r->kind;
-				rv[k].name = r->name;
-				rv[k].path = json_string_value(json_object_get(it, "path"));
-				rv[k].wanted = drift_text(json_object_get(it, "wanted"), &w);
-				rv[k].live = drift_text(json_object_get(it, "live"), &l);
-				plumb_vec_push(&owned, w);
-				plumb_vec_push(&owned, l);
-				k++;
-			}
-		}
-		plumb_err_clear(&err);
-		if (plumb_state_drift_sync(d->s.state, d->s.account, reg->name, rv, k, &err) != 0)
-			plumb_log(PLUMB_LOG_WARN, "state.error", "error", err.msg, NULL);
-		for (size_t i = 0; i < owned.len; i++)
-			free(owned.items[i]);
-		plumb_vec_release(&owned);
-		plumb_vec_release(&recs);
-		free(rv);
-		/* first seen, from the history (survives restarts) */
-		for (size_t i = 0; i < d->res_list.len; i++) {
-			struct rc_res *r = d->res_list.items[i];
-			if (r->seen_pass != d->pass || !r->region || strcmp(r->region, reg->name) != 0)
-				continue;
-			size_t j;
-			json_t *it;
-			json_array_foreach(r->drift, j, it) {
-				int64_t first = 0;
-				plumb_err_clear(&err);
-				const char *path = json_string_value(json_object_get(it, "path"));
-				if (plumb_state_drift_first_seen(d->s.state, d->s.account, reg->name,
-								 r->kind, r->name, path, &first,
-								 &err) == 0 &&
-				    first > 0) {
-					char t[21];
-					iso(first, t);
-					json_object_set_new(it, "first_seen", json_string(t));
-				} else {
-					json_object_set_new(it, "first_seen", json_null());
-				}
-			}
-		}
-	}
 }
 
 /* Which actions may run now; the others wait (busy, backed off, paused, failed for good). */
@@ -628,6 +568,33 @@ static json_t *select_actions(struct plumb_reconciler *d, const json_t *actions,
 	return kept;
 }
 
+/*
+ * One line per drifted resource: the first field that differs. Missing resources are work, not
+ * news, to a daemon that applies: they are logged in observe mode only.
+ */
+static void log_drift(struct plumb_reconciler *d, const char *id)
+{
+	for (size_t i = 0; i < d->res_list.len; i++) {
+		struct rc_res *r = d->res_list.items[i];
+		if (r->seen_pass != d->pass || strcmp(r->drift_status, "in_sync") == 0 ||
+		    (!d->o.observe_only && strcmp(r->drift_status, "drifted") != 0))
+			continue;
+		json_t *first = json_array_get(r->drift, 0);
+		char *w = first ? json_dumps(json_object_get(first, "wanted"),
+					     JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		char *l = first ? json_dumps(json_object_get(first, "live"),
+					     JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		char nfields[16];
+		snprintf(nfields, sizeof(nfields), "%zu", json_array_size(r->drift));
+		plumb_log(PLUMB_LOG_INFO, "drift", "pass", id, "resource", r->address, "status",
+			  r->drift_status, "fields", nfields, "path",
+			  first ? json_string_value(json_object_get(first, "path")) : NULL, "wanted",
+			  w, "live", l, "since", r->drift_since, "state", r->state, NULL);
+		free(w);
+		free(l);
+	}
+}
+
 static void release_pass_inputs(struct plumb_reconciler *d)
 {
 	if (d->set) {
@@ -697,8 +664,24 @@ static void on_pass_observed(int rc, const struct plumb_err *oerr, void *data)
 			plumb_err_set(&err, PLUMB_ENOMEM, "out of memory");
 		goto fail;
 	}
-	unsigned drifted = update_resources(d, &df);
-	sync_drift(d);
+	struct plumb_report_opts ro = {
+		.owner = d->owner,
+		.account = d->s.account,
+		.now_ms = now_ms(),
+	};
+	json_t *rep = plumb_report_drift(&df, d->have, &ro, &err);
+	if (!rep) {
+		if (!err.code)
+			plumb_err_set(&err, PLUMB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	/* the history is a record, not a precondition: a write error is logged, not fatal */
+	struct plumb_err herr;
+	plumb_err_clear(&herr);
+	if (plumb_session_drift_history(&d->s, rep, true, &herr) != 0)
+		plumb_log(PLUMB_LOG_WARN, "state.error", "pass", id, "error", herr.msg, NULL);
+	unsigned drifted = update_resources(d, &df, rep);
+	json_decref(rep);
 	/* ready: the account was observed whole and planned once (/readyz) */
 	d->ready = true;
 	json_object_set_new(rec, "drifted", json_integer(drifted));
@@ -713,21 +696,7 @@ static void on_pass_observed(int rc, const struct plumb_err *oerr, void *data)
 	}
 	if (deferred)
 		d->deferred = true;
-	for (size_t i = 0; i < d->res_list.len; i++) {
-		struct rc_res *r = d->res_list.items[i];
-		if (r->seen_pass != d->pass || json_array_size(r->drift) == 0)
-			continue;
-		json_t *first = json_array_get(r->drift, 0);
-		char *w = json_dumps(json_object_get(first, "wanted"), JSON_ENCODE_ANY | JSON_COMPACT);
-		char *l = json_dumps(json_object_get(first, "live"), JSON_ENCODE_ANY | JSON_COMPACT);
-		char nfields[16];
-		snprintf(nfields, sizeof(nfields), "%zu", json_array_size(r->drift));
-		plumb_log(PLUMB_LOG_INFO, "drift", "pass", id, "resource", r->address, "fields",
-			  nfields, "path", json_string_value(json_object_get(first, "path")),
-			  "wanted", w, "live", l, "state", r->state, NULL);
-		free(w);
-		free(l);
-	}
+	log_drift(d, id);
 	json_object_set_new(rec, "actions", json_integer((json_int_t)json_array_size(kept)));
 	plumb_diff_release(&df);
 	plumb_plan_release(&p);
@@ -950,10 +919,11 @@ json_t *plumb__rc_status_json(struct plumb_reconciler *d)
 			continue;
 		json_array_append_new(
 			resources,
-			json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:O?, s:O, s:s?, s:b}", "address",
-				  r->address, "kind", r->kind, "name", r->name, "region", r->region,
-				  "physical", r->physical, "state", r->state, "last_error",
-				  r->last_error, "drift", r->drift, "spec_hash",
+			json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:O?, s:s, s:s?, s:O, s:s?, s:b}",
+				  "address", r->address, "kind", r->kind, "name", r->name, "region",
+				  r->region, "physical", r->physical, "state", r->state, "last_error",
+				  r->last_error, "drift_status", r->drift_status, "drift_since",
+				  r->drift_since, "drift", r->drift, "spec_hash",
 				  r->spec_hash[0] ? r->spec_hash : NULL, "busy", r->busy > 0));
 	}
 	char good[21] = "";
@@ -1004,7 +974,7 @@ int plumb__rc_metrics(struct plumb_reconciler *d, struct plumb_buf *b)
 	unsigned drifted = 0;
 	for (size_t i = 0; i < d->res_list.len; i++) {
 		struct rc_res *r = d->res_list.items[i];
-		if (listed(d, r) && json_array_size(r->drift) > 0)
+		if (listed(d, r) && strcmp(r->drift_status, "in_sync") != 0)
 			drifted++;
 	}
 	family(b, "plumb_drifted_resources", "gauge",
@@ -1154,6 +1124,7 @@ static void free_resources(struct plumb_reconciler *d)
 		free(r->physical);
 		json_decref(r->last_error);
 		json_decref(r->drift);
+		free(r->drift_since);
 		free(r);
 	}
 	plumb_vec_release(&d->res_list);

@@ -20,7 +20,11 @@ struct rc_res {
 	const char *state;      /* in_sync, pending, applying, waiting, drifted, failed, paused,
 				 * orphan, conflict (static strings) */
 	json_t *last_error;     /* {service, operation, code, message, request_id} or NULL */
-	json_t *drift;          /* array of {path, wanted, live, first_seen} */
+	json_t *drift;          /* the drift report's items: {path, aws_path, wanted, live,
+				 * forces_replace, first_seen} */
+	const char *drift_status; /* the report's status: in_sync, drifted, missing, orphan,
+				   * conflict, unmanaged (static strings) */
+	char *drift_since;      /* when its drift was first seen (ISO-8601), or NULL */
 	char spec_hash[65];     /* wanted spec hash, "" when none */
 	int busy;               /* unfinished actions of it in running executors */
 	unsigned failures;      /* consecutive failed actions */

@@ -232,6 +232,15 @@ def test_observe_mode_reports_drift_and_changes_nothing(ws):
             ('List', 'Describe', 'Get'))]
         assert mutating == [], mutating
         assert R.alarm_threshold(ws.emu) == 10.0
+        # plumb drift --cached reads the same history beside the running daemon
+        p = subprocess.run([H.PLUMB, 'drift', '-f', ws.m, '--state', str(ws.state), '--cached',
+                            '--output', 'json'], env=ws.env, capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 2, p.stderr
+        rep = {r['address']: r for r in json.loads(p.stdout)['resources']}
+        items = {x['path']: x for x in rep['Alarm/queue-depth']['drift']}
+        assert items['threshold']['first_seen'] == drift['threshold']['first_seen']
+        assert a['drift_status'] == 'drifted' and a['drift_since']
     finally:
         assert d.stop() == 0
     first = drift['threshold']['first_seen']
