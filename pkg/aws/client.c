@@ -63,6 +63,7 @@ struct plumb_aws_call {
 	bool in_http;               /* an attempt is on the wire */
 	bool verifying;             /* a Describe settles an "already exists" (its callback finishes) */
 	bool expired_retry;         /* already resent once after ExpiredToken */
+	char signed_key[136];       /* access key id the last attempt was signed with */
 	struct plumb_err *verr;     /* the "already exists" error while verifying, owned */
 	int mode;                   /* CALL_SESSION, CALL_FIXED, CALL_UNSIGNED */
 	struct plumb_aws_creds *fixed; /* credentials for CALL_FIXED, owned */
@@ -366,6 +367,7 @@ static void send_attempt(struct plumb_aws_call *c)
 			finish(c, err.code, NULL, &err);
 			return;
 		}
+		plumb_strlcpy(c->signed_key, cr->access_key_id, sizeof(c->signed_key));
 		signed_ = true;
 		h[nh++] = (struct plumb_http_header){ "X-Amz-Date", out.amz_date };
 		if (cr->token[0])
@@ -567,9 +569,14 @@ static void on_http(int rc, struct plumb_http_resp *resp, const struct plumb_err
 			a->stats.quota_denied++;
 		}
 	} else if (is_expired_token(&e) && c->mode == CALL_SESSION && !c->expired_retry) {
-		/* refused at the door, so nothing landed: fetch fresh credentials, send once more */
+		/*
+		 * Refused at the door, so nothing landed: fetch fresh credentials, send once more.
+		 * Calls in flight when the first ExpiredToken came back find the credentials
+		 * already replaced (another key): they only resend.
+		 */
 		c->expired_retry = true;
-		plumb__aws_creds_invalidate(a);
+		if (strcmp(c->signed_key, a->creds.access_key_id) == 0)
+			plumb__aws_creds_invalidate(a);
 		schedule(c, 0);
 		return;
 	}
