@@ -130,7 +130,7 @@ test: deps
 	$(MAKE) test-gen
 	$(MAKE) test-emulator
 	$(MAKE) test-integration
-	$(MAKE) RELIABILITY_STORM_SECONDS=60 RELIABILITY_KILLS=10 RELIABILITY_FUZZ_SECONDS=8 test-reliability
+	$(MAKE) RELIABILITY_STORM_SECONDS=40 RELIABILITY_KILLS=8 RELIABILITY_FUZZ_SECONDS=5 test-reliability
 
 asan: deps
 	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin \

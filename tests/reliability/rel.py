@@ -347,9 +347,11 @@ def wait_in_sync(base, want_n, timeout=120, revision=None):
                     all(r['state'] == 'in_sync' for r in res)):
                 return st
         time.sleep(0.25)
-    raise AssertionError('daemon not in sync after %ss: %s' % (
+    off = [{k: r.get(k) for k in ('address', 'state', 'physical', 'last_error', 'drift')}
+           for r in (last or {}).get('resources') or [] if r.get('state') != 'in_sync']
+    raise AssertionError('daemon not in sync after %ss: %s; not in sync: %s' % (
         timeout, json.dumps({k: last.get(k) for k in ('ready', 'passes', 'last_pass')}
-                            if last else None)))
+                            if last else None), json.dumps(off)[:3000]))
 
 
 def term(p, timeout=60):
