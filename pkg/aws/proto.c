@@ -581,6 +581,10 @@ enum plumb_err_class plumb_aws_classify(const struct plumb_err *e)
 	int i = sm_match(e);
 	if (i >= 0)
 		return sm_prefixes[i].cls;
+	/* SageMaker's tag calls on a resource deleted meanwhile: 'Resource "arn" does not exist' */
+	if (strcmp(e->aws_code, "ValidationException") == 0 && strcmp(e->service, "sagemaker") == 0 &&
+	    strncmp(aws_message(e), "Resource ", 9) == 0 && strstr(e->msg, "does not exist"))
+		return PLUMB_ERRC_NOT_FOUND;
 	if (in_list(transient_codes, e->aws_code))
 		return PLUMB_ERRC_RETRYABLE;
 	if (in_list(not_found_codes, e->aws_code))

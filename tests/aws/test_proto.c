@@ -163,6 +163,10 @@ static const struct {
 	{ PLUMB_AWS_OP_STS_GET_CALLER_IDENTITY, 403,
 	  "<ErrorResponse><Error><Code>InvalidClientTokenId</Code></Error></ErrorResponse>", "",
 	  "InvalidClientTokenId", PLUMB_ERRC_TERMINAL, "" },
+	{ PLUMB_AWS_OP_SM_LIST_TAGS, 400,
+	  "{\"__type\":\"ValidationException\",\"message\":\"Resource \\\"arn:aws:sagemaker:"
+	  "us-east-1:1:model/m\\\" does not exist or is not taggable.\"}", "", "ValidationException",
+	  PLUMB_ERRC_NOT_FOUND, "" },
 };
 
 START_TEST(error_parsing_and_classes)
