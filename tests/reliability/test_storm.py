@@ -134,7 +134,9 @@ def record(ws, storm, subject):
 
 
 def finish_checks(ws, want, f):
-    assert f['5xx'] > 0 and f['drop'] > 0 and f['throttle'] > 0, f
+    assert f['5xx'] > 0 and f['drop'] > 0, f
+    if R.STORM_SECONDS >= 120:  # a short storm may meet no throttling burst at full rate
+        assert f['throttle'] > 0, f
     R.converged(ws.env, ws.m, ws.state)
     R.check_exactly(ws.emu, want)
     assert R.integrity(ws.state) == 0
