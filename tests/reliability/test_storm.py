@@ -183,11 +183,16 @@ def test_fault_storm_daemon_converges_20_stacks(ws, daemon):
     assert rc == 0, p.stderr[-3000:]
     finish_checks(ws, want, f)
     if under_faults is None:
-        errors = sorted(set(re.findall(r'event=pass\.end .*?result=(error|failed).*?error="([^"]{0,120})',
-                                       p.stderr)))
-        pytest.xfail('plumb run did not reach in_sync while the storm blew (%s); it did once '
-                     'the faults stopped, with no duplicate. Pass errors: %s'
-                     % (why[:200], errors[:4]))
+        passes = {}
+        for r in re.findall(r'event=pass\.end .*?result=(\w+)', p.stderr):
+            passes[r] = passes.get(r, 0) + 1
+        errors = sorted(set(re.findall(r'event=pass\.end .*?error="([^"]{1,100})', p.stderr)))
+        codes = {}
+        for c in re.findall(r'event=action\.failed .*?code=(\S+)', p.stderr):
+            codes[c] = codes.get(c, 0) + 1
+        pytest.xfail('plumb run did not reach in_sync while the storm blew; it did once the '
+                     'faults stopped, with no duplicate. Passes by result: %s; pass errors: %s; '
+                     'failed actions by code: %s; %s' % (passes, errors[:3], codes, why[:300]))
 
 
 def test_fault_storm_repeated_apply(ws):
