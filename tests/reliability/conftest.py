@@ -97,6 +97,8 @@ def pytest_sessionfinish(session, exitstatus):
     if leaks:
         R.FIGURES['secret_leaks'] = max(R.FIGURES['secret_leaks'], len(leaks))
         session.exitstatus = 1
+    if session.config.option.collectonly:
+        return
     passed = session.testscollected - session.testsfailed
     now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     head = ('Last run: %s; storm %ss, %d kills per chaos test, fuzz %ss per target; '
