@@ -45,7 +45,7 @@ PLUMB     := $(BINDIR)/plumb
 
 CORE_TEST_SRC := $(foreach m,$(CORE_MODS),$(wildcard tests/$(m)/test_*.c))
 IO_TEST_SRC   := $(foreach m,$(IO_MODS),$(wildcard tests/$(m)/test_*.c))
-TEST_SUPPORT  := tests/unit_main.c
+TEST_SUPPORT  := tests/unit_main.c tests/fake_live.c
 CORE_TEST_BIN := $(BUILD)/tests/unit_core
 IO_TEST_BIN   := $(BUILD)/tests/unit_io
 

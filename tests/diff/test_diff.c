@@ -1,16 +1,18 @@
 /* pkg/diff: desired × observed. Desired resources come from the real manifest parser over inline
  * YAML (and over manifests/examples); live resources are Describe replies written the way the
- * emulator and AWS answer, either by hand or by fake_reply(), which turns a desired resource
- * into the reply AWS would give once it exists (adding the members the service fills in). */
+ * emulator and AWS answer, either by hand or by plumb_test_fake_reply() (tests/fake_live.c),
+ * which turns a desired resource into the reply AWS would give once it exists (adding the members
+ * the service fills in). */
 #include "diff/diff.h"
+#include "fake_live.h"
 #include "manifest/manifest.h"
 #include "test.h"
 
 #include <string.h>
 
 #define OWNER "team-a"
-#define ACCT "123456789012"
-#define REGION "us-east-1"
+#define ACCT PLUMB_TEST_ACCT
+#define REGION PLUMB_TEST_REGION
 #define SLR                                                                                \
 	"arn:aws:iam::" ACCT ":role/aws-service-role/sagemaker.application-autoscaling."   \
 	"amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
@@ -134,299 +136,11 @@ static void load(struct plumb_manifest_set *set, const char *yaml)
 	ck_assert_msg(plumb_manifest_errors(set) == 0, "manifest errors:%s", diags_text(set));
 }
 
-static void load_examples(struct plumb_manifest_set *set)
-{
-	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s/manifests/examples", test_repo());
-	struct plumb_vec files = PLUMB_VEC_INIT;
-	ck_assert_int_eq(plumb_fs_find_manifests(dir, &files, NULL), 0);
-	ck_assert_uint_gt(files.len, 5);
-	plumb_manifest_init(set);
-	for (size_t i = 0; i < files.len; i++) {
-		struct plumb_buf b = PLUMB_BUF_INIT;
-		ck_assert_int_eq(plumb_fs_read(files.items[i], PLUMB_MANIFEST_MAX_FILE, &b, NULL), 0);
-		ck_assert_int_eq(plumb_manifest_add(set, files.items[i], b.buf, b.len), 0);
-		plumb_buf_release(&b);
-		free(files.items[i]);
-	}
-	plumb_vec_release(&files);
-	ck_assert_int_eq(plumb_manifest_finish(set), 0);
-	ck_assert_msg(plumb_manifest_errors(set) == 0, "example errors:%s", diags_text(set));
-}
-
-static struct plumb_resource *res(const struct plumb_manifest_set *set, enum plumb_kind k,
-				  const char *name)
-{
-	struct plumb_resource *r = plumb_manifest_find(set, k, name);
-	ck_assert_msg(r != NULL, "%s/%s not in the set", plumb_kind_name(k), name);
-	return r;
-}
-
-/* ------------------------------------------------------------------ live side */
-
-static unsigned uuid_seq;
-
-static const char *policy_parent(const struct plumb_resource *r)
-{
-	for (size_t i = 0; i < r->deps.len; i++) {
-		const struct plumb_resource *t = r->deps.items[i];
-		if (t->kind == PLUMB_KIND_SCALABLE_TARGET)
-			return t->physical;
-	}
-	return NULL;
-}
-
-/* What AWS would report for a reference of desired resource spec (topic ARN, policy ARN). */
-static json_t *fake_resolve(const struct plumb_manifest_set *set,
-			    const struct plumb_observed_set *have, const json_t *v)
-{
-	const char *ref = plumb_ref_marker_target(v);
-	if (ref) {
-		const char *slash = strchr(ref, '/');
-		if (strncmp(ref, "Topic/", 6) == 0) {
-			const struct plumb_resource *t = res(set, PLUMB_KIND_TOPIC, slash + 1);
-			return json_sprintf("arn:aws:sns:%s:%s:%s", t->region, ACCT, t->physical);
-		}
-		const struct plumb_resource *p = res(set, PLUMB_KIND_SCALING_POLICY, slash + 1);
-		struct plumb_observed *o = plumb_observed_find(have, p->kind, p->region,
-							       p->physical, policy_parent(p));
-		ck_assert_msg(o != NULL, "policy %s must be faked before what refers to it", ref);
-		return json_incref(json_object_get(o->live, "PolicyARN"));
-	}
-	if (json_is_array(v)) {
-		json_t *out = json_array();
-		for (size_t i = 0; i < json_array_size(v); i++)
-			json_array_append_new(out, fake_resolve(set, have, json_array_get(v, i)));
-		return out;
-	}
-	if (json_is_object(v)) {
-		json_t *out = json_object();
-		const char *k;
-		json_t *x;
-		json_object_foreach((json_t *)v, k, x)
-			json_object_set_new(out, k, fake_resolve(set, have, x));
-		return out;
-	}
-	return json_deep_copy(v);
-}
-
-static json_t *tags_of(const struct plumb_resource *r, const char *owner)
-{
-	json_t *t = json_deep_copy(r->tags);
-	char id[300];
-	snprintf(id, sizeof(id), "%s/%s", plumb_kind_name(r->kind), r->name);
-	json_object_set_new(t, PLUMB_TAG_OWNER, json_string(owner));
-	json_object_set_new(t, PLUMB_TAG_ID, json_string(id));
-	json_object_set_new(t, PLUMB_TAG_HASH, json_string(r->hash));
-	return t;
-}
-
-static void set_default(json_t *obj, const char *key, json_t *v)
-{
-	if (!json_object_get(obj, key))
-		json_object_set(obj, key, v);
-	json_decref(v);
-}
-
-/* A JSON text re-encoded with other spacing and key order, as SNS may give it back. */
-static json_t *reencode(const char *text)
-{
-	json_t *v = json_loads(text, 0, NULL);
-	ck_assert_ptr_nonnull(v);
-	char *s = json_dumps(v, JSON_INDENT(1) | JSON_SORT_KEYS);
-	json_t *out = json_string(s);
-	free(s);
-	json_decref(v);
-	return out;
-}
-
-static struct plumb_observed *add_observed(struct plumb_observed_set *have, enum plumb_kind k,
-					   const char *name, const char *parent, json_t *live,
-					   json_t *tags)
-{
-	struct plumb_observed *o = plumb_observed_new(k, REGION, name, parent);
-	ck_assert_ptr_nonnull(o);
-	o->live = live;
-	o->tags = tags;
-	ck_assert_int_eq(plumb_observed_set_add(have, o), 0);
-	return o;
-}
-
-/* The reply AWS gives for r once it exists, added to have with r's tags under owner. */
-static struct plumb_observed *fake_reply(const struct plumb_manifest_set *set,
-					 struct plumb_observed_set *have,
-					 const struct plumb_resource *r, const char *owner)
-{
-	json_t *live = fake_resolve(set, have, r->spec);
-	const char *parent = NULL;
-	char arn[512];
-	switch (r->kind) {
-	case PLUMB_KIND_MODEL: {
-		json_object_set_new(live, "ModelName", json_string(r->physical));
-		snprintf(arn, sizeof(arn), "arn:aws:sagemaker:%s:%s:model/%s", REGION, ACCT,
-			 r->physical);
-		json_object_set_new(live, "ModelArn", json_string(arn));
-		json_object_set_new(live, "CreationTime", json_real(1795529582.934));
-		json_object_set_new(live, "EnableNetworkIsolation", json_false());
-		json_object_set_new(live, "DeploymentRecommendation",
-				    json_pack("{ss}", "RecommendationStatus", "COMPLETED"));
-		json_t *pc = json_object_get(live, "PrimaryContainer");
-		if (pc)
-			set_default(pc, "Mode", json_string("SingleModel"));
-		break;
-	}
-	case PLUMB_KIND_ENDPOINT_CONFIG: {
-		size_t i;
-		json_t *v;
-		json_array_foreach(json_object_get(live, "ProductionVariants"), i, v)
-			set_default(v, "InitialVariantWeight", json_real(1.0));
-		json_t *dc = json_object_get(live, "DataCaptureConfig");
-		if (dc)
-			set_default(dc, "EnableCapture", json_true());
-		json_object_set_new(live, "EndpointConfigName", json_string(r->physical));
-		snprintf(arn, sizeof(arn), "arn:aws:sagemaker:%s:%s:endpoint-config/%s", REGION,
-			 ACCT, r->physical);
-		json_object_set_new(live, "EndpointConfigArn", json_string(arn));
-		json_object_set_new(live, "CreationTime", json_real(1795529582.939));
-		break;
-	}
-	case PLUMB_KIND_ENDPOINT: {
-		json_t *dc = json_object_get(live, "DeploymentConfig");
-		json_t *l = json_pack("{ss ss ss ss sf sf s[{ss s[{ss ss}] sf sf si si}]}", "EndpointName",
-				      r->physical, "EndpointArn", "arn:aws:sagemaker:x", "EndpointConfigName",
-				      json_string_value(json_object_get(live, "EndpointConfigName")),
-				      "EndpointStatus", "InService", "CreationTime", 1795529582.945,
-				      "LastModifiedTime", 1795529583.145, "ProductionVariants",
-				      "VariantName", "primary", "DeployedImages", "SpecifiedImage",
-				      "img:1", "ResolvedImage", "img@sha256:0a8a", "CurrentWeight",
-				      1.0, "DesiredWeight", 1.0, "CurrentInstanceCount", 3,
-				      "DesiredInstanceCount", 3);
-		ck_assert_ptr_nonnull(l);
-		if (dc)
-			json_object_set(l, "LastDeploymentConfig", dc);
-		json_decref(live);
-		live = l;
-		break;
-	}
-	case PLUMB_KIND_SCALABLE_TARGET:
-		json_object_set_new(live, "ServiceNamespace", json_string("sagemaker"));
-		json_object_set_new(live, "RoleARN", json_string(SLR));
-		json_object_set_new(live, "ScalableTargetARN",
-				    json_string("arn:aws:application-autoscaling:us-east-1:"
-						"123456789012:scalable-target/0f11"));
-		json_object_set_new(live, "CreationTime", json_real(1795529583.455));
-		json_object_set_new(live, "SuspendedState",
-				    json_pack("{sbsbsb}", "DynamicScalingInSuspended", 0,
-					      "DynamicScalingOutSuspended", 0,
-					      "ScheduledScalingSuspended", 0));
-		break;
-	case PLUMB_KIND_SCALING_POLICY: {
-		parent = policy_parent(r);
-		snprintf(arn, sizeof(arn),
-			 "arn:aws:autoscaling:%s:%s:scalingPolicy:%08x-f638-40d3-b0a8-e192f56c9dd4:"
-			 "resource/sagemaker/%s:policyName/%s",
-			 REGION, ACCT, ++uuid_seq, parent, r->physical);
-		json_object_set_new(live, "PolicyARN", json_string(arn));
-		json_object_set_new(live, "PolicyName", json_string(r->physical));
-		json_object_set_new(live, "ServiceNamespace", json_string("sagemaker"));
-		json_object_set_new(live, "ResourceId", json_string(parent));
-		json_object_set_new(live, "ScalableDimension",
-				    json_string("sagemaker:variant:DesiredInstanceCount"));
-		json_object_set_new(live, "CreationTime", json_real(1795529583.46));
-		json_object_set_new(live, "Alarms", json_array());
-		if (json_object_get(live, "TargetTrackingScalingPolicyConfiguration")) {
-			/* the alarms Application Auto Scaling makes (untagged) */
-			for (int hi = 0; hi < 2; hi++) {
-				char name[300];
-				snprintf(name, sizeof(name), "TargetTracking-%s-Alarm%s-%08x-bfb1",
-					 parent, hi ? "High" : "Low", uuid_seq);
-				json_t *al = json_pack(
-					"{ss ss sb s[] s[s] s[] ss ss ss ss s[] si si sf ss}",
-					"AlarmName", name, "AlarmDescription", "DO NOT EDIT OR DELETE.",
-					"ActionsEnabled", 1, "OKActions", "AlarmActions", arn,
-					"InsufficientDataActions", "StateValue", "INSUFFICIENT_DATA",
-					"MetricName", "InvocationsPerInstance", "Namespace",
-					"AWS/SageMaker", "Statistic", "Sum", "Dimensions", "Period", 60,
-					"EvaluationPeriods", 3, "Threshold", 1000.0,
-					"ComparisonOperator",
-					hi ? "GreaterThanThreshold" : "LessThanThreshold");
-				ck_assert_ptr_nonnull(al);
-				add_observed(have, PLUMB_KIND_ALARM, name, NULL, al, NULL);
-			}
-		}
-		break;
-	}
-	case PLUMB_KIND_ALARM: {
-		json_object_set_new(live, "AlarmName", json_string(r->physical));
-		snprintf(arn, sizeof(arn), "arn:aws:cloudwatch:%s:%s:alarm:%s", REGION, ACCT,
-			 r->physical);
-		json_object_set_new(live, "AlarmArn", json_string(arn));
-		json_object_set_new(live, "AlarmConfigurationUpdatedTimestamp",
-				    json_string("2026-11-24T14:13:03.464Z"));
-		json_object_set_new(live, "StateValue", json_string("INSUFFICIENT_DATA"));
-		json_object_set_new(live, "StateReason",
-				    json_string("Unchecked: Initial alarm creation"));
-		set_default(live, "ActionsEnabled", json_true());
-		set_default(live, "OKActions", json_array());
-		set_default(live, "AlarmActions", json_array());
-		set_default(live, "InsufficientDataActions", json_array());
-		set_default(live, "Dimensions", json_array());
-		/* CloudWatch leaves out TreatMissingData set to its default */
-		json_t *tmd = json_object_get(live, "TreatMissingData");
-		if (tmd && strcmp(json_string_value(tmd), "missing") == 0)
-			json_object_del(live, "TreatMissingData");
-		break;
-	}
-	case PLUMB_KIND_TOPIC: {
-		json_t *attrs = json_object();
-		json_t *want = json_object_get(live, "Attributes");
-		snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:%s", REGION, ACCT, r->physical);
-		json_object_set_new(attrs, "TopicArn", json_string(arn));
-		json_object_set_new(attrs, "Owner", json_string(ACCT));
-		json_object_set_new(attrs, "SubscriptionsConfirmed", json_string("0"));
-		json_object_set_new(attrs, "SubscriptionsPending", json_string("0"));
-		json_object_set_new(attrs, "SubscriptionsDeleted", json_string("0"));
-		json_object_set_new(attrs, "EffectiveDeliveryPolicy",
-				    json_string("{\"http\":{\"defaultHealthyRetryPolicy\":{"
-						"\"numRetries\":3}}}"));
-		json_object_set_new(
-			attrs, "Policy",
-			json_string("{\"Version\":\"2008-10-17\",\"Id\":\"__default_policy_ID\"}"));
-		json_object_set_new(attrs, "DisplayName", json_string(""));
-		const char *k;
-		json_t *v;
-		json_object_foreach(want, k, v) {
-			if (strstr(k, "Policy"))
-				json_object_set_new(attrs, k, reencode(json_string_value(v)));
-			else
-				json_object_set(attrs, k, v);
-		}
-		json_decref(live);
-		live = attrs;
-		break;
-	}
-	default:
-		break;
-	}
-	json_t *tags = r->kind == PLUMB_KIND_SCALING_POLICY ? NULL : tags_of(r, owner);
-	return add_observed(have, r->kind, r->physical, parent, live, tags);
-}
-
-/* Every resource of set live as AWS describes it, owned by owner. */
-static void converge(const struct plumb_manifest_set *set, struct plumb_observed_set *have,
-		     const char *owner)
-{
-	for (size_t i = 0; i < set->resources.len; i++) {
-		const struct plumb_resource *r = set->resources.items[i];
-		if (r->kind != PLUMB_KIND_DEFAULTS)
-			fake_reply(set, have, r, owner);
-	}
-}
-
 static struct plumb_observed *live_of(const struct plumb_observed_set *have,
 				      const struct plumb_resource *r)
 {
-	const char *parent = r->kind == PLUMB_KIND_SCALING_POLICY ? policy_parent(r) : NULL;
+	const char *parent =
+		r->kind == PLUMB_KIND_SCALING_POLICY ? plumb_test_policy_parent(r) : NULL;
 	struct plumb_observed *o = plumb_observed_find(have, r->kind, r->region, r->physical,
 						       parent);
 	ck_assert_ptr_nonnull(o);
@@ -624,7 +338,7 @@ START_TEST(converged_stack_has_no_changes)
 	load(&set, STACK);
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, OWNER);
+	plumb_test_converge(&set, &have, OWNER);
 	struct plumb_diff d;
 	run(&d, &set, &have, opts());
 	ck_assert_uint_eq(d.changes.len, n_desired(&set));
@@ -665,10 +379,10 @@ END_TEST
 START_TEST(examples_converged_do_not_diff)
 {
 	struct plumb_manifest_set set;
-	load_examples(&set);
+	plumb_test_load_examples(&set);
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, set.owner);
+	plumb_test_converge(&set, &have, set.owner);
 	struct plumb_diff_opts o = { .owner = set.owner, .account = set.account, .prune = 1 };
 	struct plumb_diff d;
 	run(&d, &set, &have, o);
@@ -865,8 +579,8 @@ START_TEST(field_changes)
 	load(&set, STACK);
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, OWNER);
-	struct plumb_observed *o = live_of(&have, res(&set, fc->kind, fc->res));
+	plumb_test_converge(&set, &have, OWNER);
+	struct plumb_observed *o = live_of(&have, plumb_test_res(&set, fc->kind, fc->res));
 	jset(o->live, fc->set, fc->value);
 	if (fc->hand_made)
 		json_object_del(o->tags, PLUMB_TAG_HASH);
@@ -889,7 +603,7 @@ START_TEST(field_changes)
 		if (!nw) { /* the wanted value: the desired physical name */
 			snprintf(expect_new, sizeof(expect_new), "\"%s\"",
 				 fc->kind == PLUMB_KIND_ENDPOINT
-					 ? res(&set, PLUMB_KIND_ENDPOINT_CONFIG, "ranker")->physical
+					 ? plumb_test_res(&set, PLUMB_KIND_ENDPOINT_CONFIG, "ranker")->physical
 					 : "");
 			nw = fc->kind == PLUMB_KIND_ENDPOINT ? expect_new : NULL;
 		}
@@ -934,12 +648,12 @@ START_TEST(tags_only_is_tag)
 	load(&set, STACK);
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, OWNER);
-	struct plumb_observed *m = live_of(&have, res(&set, PLUMB_KIND_MODEL, "ranker"));
+	plumb_test_converge(&set, &have, OWNER);
+	struct plumb_observed *m = live_of(&have, plumb_test_res(&set, PLUMB_KIND_MODEL, "ranker"));
 	json_object_set_new(m->tags, "team", json_string("b"));
 	json_object_set_new(m->tags, "stray", json_string("x"));
 	json_object_set_new(m->tags, "aws:cloudformation:stack-name", json_string("s"));
-	struct plumb_observed *t = live_of(&have, res(&set, PLUMB_KIND_TOPIC, "alerts"));
+	struct plumb_observed *t = live_of(&have, plumb_test_res(&set, PLUMB_KIND_TOPIC, "alerts"));
 	json_object_del(t->tags, PLUMB_TAG_HASH);
 	struct plumb_diff d;
 	run(&d, &set, &have, opts());
@@ -952,14 +666,14 @@ START_TEST(tags_only_is_tag)
 	expect_type(&d, PLUMB_KIND_TOPIC, "alerts", PLUMB_CHANGE_TAG);
 	c = change(&d, PLUMB_KIND_TOPIC, "alerts");
 	char hash[80];
-	snprintf(hash, sizeof(hash), "\"%s\"", res(&set, PLUMB_KIND_TOPIC, "alerts")->hash);
+	snprintf(hash, sizeof(hash), "\"%s\"", plumb_test_res(&set, PLUMB_KIND_TOPIC, "alerts")->hash);
 	expect_delta(c, "tags.plumb:spec-hash", "Tags.plumb:spec-hash", "-", hash, false, false);
 	ck_assert_uint_eq(d.counts[PLUMB_CHANGE_TAG], 2);
 	ck_assert(plumb_diff_has_changes(&d));
 	plumb_diff_release(&d);
 
 	/* a field change and a tag change together: UPDATE with both deltas, spec first */
-	struct plumb_observed *al = live_of(&have, res(&set, PLUMB_KIND_ALARM, "latency"));
+	struct plumb_observed *al = live_of(&have, plumb_test_res(&set, PLUMB_KIND_ALARM, "latency"));
 	json_object_set_new(al->live, "EvaluationPeriods", json_integer(5));
 	json_object_set_new(al->tags, "team", json_string("b"));
 	run(&d, &set, &have, opts());
@@ -980,11 +694,11 @@ START_TEST(untagged_conflicts_or_adopts)
 	load(&set, STACK);
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, OWNER);
-	struct plumb_observed *ep = live_of(&have, res(&set, PLUMB_KIND_ENDPOINT, "ranker"));
+	plumb_test_converge(&set, &have, OWNER);
+	struct plumb_observed *ep = live_of(&have, plumb_test_res(&set, PLUMB_KIND_ENDPOINT, "ranker"));
 	json_decref(ep->tags);
 	ep->tags = NULL;
-	struct plumb_observed *t = live_of(&have, res(&set, PLUMB_KIND_SCALABLE_TARGET, "ranker"));
+	struct plumb_observed *t = live_of(&have, plumb_test_res(&set, PLUMB_KIND_SCALABLE_TARGET, "ranker"));
 	json_decref(t->tags);
 	t->tags = json_pack("{ss}", "team", "a"); /* tagged, but not by plumb */
 	struct plumb_diff d;
@@ -1024,7 +738,7 @@ START_TEST(other_owner_conflicts)
 	load(&set, STACK);
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, "team-b");
+	plumb_test_converge(&set, &have, "team-b");
 	struct plumb_diff_opts o = opts();
 	o.adopt = true; /* never takes what another owner holds */
 	o.prune = 1;
@@ -1047,13 +761,13 @@ START_TEST(orphans_follow_prune)
 	load(&less, DEFAULTS MODEL("1.0") CONFIG ENDPOINT TOPIC(""));
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&full, &have, OWNER);
+	plumb_test_converge(&full, &have, OWNER);
 	/* someone else's alarm and a listed-only unknown one: never reported */
-	add_observed(&have, PLUMB_KIND_ALARM, "theirs", NULL, json_object(),
+	plumb_test_add_observed(&have, PLUMB_KIND_ALARM, "theirs", NULL, json_object(),
 		     json_pack("{ss}", PLUMB_TAG_OWNER, "team-b"));
-	add_observed(&have, PLUMB_KIND_ALARM, "unknown", NULL, NULL, NULL);
+	plumb_test_add_observed(&have, PLUMB_KIND_ALARM, "unknown", NULL, NULL, NULL);
 	/* a target-tracking alarm that even carries our tag stays AWS's */
-	add_observed(&have, PLUMB_KIND_ALARM, "TargetTracking-endpoint/x-AlarmHigh-1", NULL,
+	plumb_test_add_observed(&have, PLUMB_KIND_ALARM, "TargetTracking-endpoint/x-AlarmHigh-1", NULL,
 		     json_object(), json_pack("{ss}", PLUMB_TAG_OWNER, OWNER));
 
 	struct plumb_diff d;
@@ -1114,15 +828,15 @@ START_TEST(orphan_policy_under_wanted_target)
 	load(&set, STACK);
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, OWNER);
-	add_observed(&have, PLUMB_KIND_SCALING_POLICY, "old-policy",
+	plumb_test_converge(&set, &have, OWNER);
+	plumb_test_add_observed(&have, PLUMB_KIND_SCALING_POLICY, "old-policy",
 		     "endpoint/ranker/variant/primary",
 		     json_pack("{ss ss}", "PolicyName", "old-policy", "PolicyType", "StepScaling"),
 		     NULL);
 	/* a policy under someone else's target is not ours */
-	add_observed(&have, PLUMB_KIND_SCALABLE_TARGET, "endpoint/x/variant/v", NULL,
+	plumb_test_add_observed(&have, PLUMB_KIND_SCALABLE_TARGET, "endpoint/x/variant/v", NULL,
 		     json_object(), json_pack("{ss}", PLUMB_TAG_OWNER, "team-b"));
-	add_observed(&have, PLUMB_KIND_SCALING_POLICY, "p", "endpoint/x/variant/v",
+	plumb_test_add_observed(&have, PLUMB_KIND_SCALING_POLICY, "p", "endpoint/x/variant/v",
 		     json_object(), NULL);
 	struct plumb_diff_opts o = opts();
 	o.prune = -1; /* the target's Defaults (prune unset: false) decides */
@@ -1144,13 +858,13 @@ START_TEST(rollover_supersedes_old_versions)
 	load(&v2, DEFAULTS MODEL("2.0") CONFIG ENDPOINT TARGET ALARM("") TOPIC(""));
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&v1, &have, OWNER);
+	plumb_test_converge(&v1, &have, OWNER);
 	struct plumb_diff d;
 	run(&d, &v2, &have, opts()); /* prune off: superseded versions go anyway */
-	const struct plumb_resource *m1 = res(&v1, PLUMB_KIND_MODEL, "ranker");
-	const struct plumb_resource *m2 = res(&v2, PLUMB_KIND_MODEL, "ranker");
-	const struct plumb_resource *c1 = res(&v1, PLUMB_KIND_ENDPOINT_CONFIG, "ranker");
-	const struct plumb_resource *c2 = res(&v2, PLUMB_KIND_ENDPOINT_CONFIG, "ranker");
+	const struct plumb_resource *m1 = plumb_test_res(&v1, PLUMB_KIND_MODEL, "ranker");
+	const struct plumb_resource *m2 = plumb_test_res(&v2, PLUMB_KIND_MODEL, "ranker");
+	const struct plumb_resource *c1 = plumb_test_res(&v1, PLUMB_KIND_ENDPOINT_CONFIG, "ranker");
+	const struct plumb_resource *c2 = plumb_test_res(&v2, PLUMB_KIND_ENDPOINT_CONFIG, "ranker");
 	ck_assert_str_ne(m1->physical, m2->physical);
 	ck_assert_str_ne(c1->physical, c2->physical);
 	ck_assert_uint_eq(d.counts[PLUMB_CHANGE_CREATE], 2);
@@ -1191,9 +905,9 @@ START_TEST(policy_reference_unresolved_is_a_change)
 	struct plumb_observed_set have, partial;
 	plumb_observed_set_init(&have);
 	plumb_observed_set_init(&partial);
-	converge(&set, &have, OWNER);
+	plumb_test_converge(&set, &have, OWNER);
 	/* the same account without the step policy: the alarm's action cannot resolve */
-	const struct plumb_resource *step = res(&set, PLUMB_KIND_SCALING_POLICY, "ranker/step");
+	const struct plumb_resource *step = plumb_test_res(&set, PLUMB_KIND_SCALING_POLICY, "ranker/step");
 	for (size_t i = 0; i < have.items.len; i++) {
 		const struct plumb_observed *o = have.items.items[i];
 		if (o->kind == step->kind && strcmp(o->name, step->physical) == 0)
@@ -1218,7 +932,7 @@ START_TEST(policy_reference_unresolved_is_a_change)
 	plumb_diff_release(&d);
 
 	/* resolved: the live ARN, in another order, is no change */
-	struct plumb_observed *al = live_of(&have, res(&set, PLUMB_KIND_ALARM, "latency"));
+	struct plumb_observed *al = live_of(&have, plumb_test_res(&set, PLUMB_KIND_ALARM, "latency"));
 	json_t *acts = json_object_get(al->live, "AlarmActions");
 	json_t *first = json_incref(json_array_get(acts, 0));
 	json_array_remove(acts, 0);
@@ -1238,9 +952,9 @@ START_TEST(topic_reference_resolved)
 	load(&set, STACK);
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, OWNER);
+	plumb_test_converge(&set, &have, OWNER);
 	/* the live config notifies another topic: immutable, so a replacement */
-	struct plumb_observed *cfg = live_of(&have, res(&set, PLUMB_KIND_ENDPOINT_CONFIG, "ranker"));
+	struct plumb_observed *cfg = live_of(&have, plumb_test_res(&set, PLUMB_KIND_ENDPOINT_CONFIG, "ranker"));
 	jset(cfg->live, "AsyncInferenceConfig.OutputConfig.NotificationConfig.SuccessTopic",
 	     "\"arn:aws:sns:us-east-1:123456789012:other\"");
 	json_object_set_new(cfg->tags, PLUMB_TAG_HASH, json_string("0123"));
@@ -1269,7 +983,7 @@ START_TEST(target_tracking_alarms_never_reported)
 	load(&set, STACK);
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, OWNER);
+	plumb_test_converge(&set, &have, OWNER);
 	size_t tt = 0;
 	for (size_t i = 0; i < have.items.len; i++) {
 		const struct plumb_observed *o = have.items.items[i];
@@ -1389,8 +1103,8 @@ START_TEST(role_given_in_manifest_is_substituted)
 		   "  roleARN: arn:aws:iam::123456789012:role/custom\n");
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, OWNER);
-	struct plumb_observed *t = live_of(&have, res(&set, PLUMB_KIND_SCALABLE_TARGET, "ranker"));
+	plumb_test_converge(&set, &have, OWNER);
+	struct plumb_observed *t = live_of(&have, plumb_test_res(&set, PLUMB_KIND_SCALABLE_TARGET, "ranker"));
 	ck_assert_str_eq(json_string_value(json_object_get(t->live, "RoleARN")), SLR);
 	struct plumb_diff d;
 	run(&d, &set, &have, opts());
@@ -1421,8 +1135,8 @@ START_TEST(deployment_config_never_compared)
 		   "      waitIntervalInSeconds: 5m\n");
 	struct plumb_observed_set have;
 	plumb_observed_set_init(&have);
-	converge(&set, &have, OWNER);
-	struct plumb_observed *e = live_of(&have, res(&set, PLUMB_KIND_ENDPOINT, "ranker"));
+	plumb_test_converge(&set, &have, OWNER);
+	struct plumb_observed *e = live_of(&have, plumb_test_res(&set, PLUMB_KIND_ENDPOINT, "ranker"));
 	json_object_del(e->live, "LastDeploymentConfig");
 	struct plumb_diff_opts o = opts();
 	o.show_info = true;
@@ -1447,7 +1161,7 @@ START_TEST(missing_region_or_owner_is_einval)
 	struct plumb_diff_opts o = opts();
 	struct plumb_err err;
 	plumb_err_clear(&err);
-	ck_assert_ptr_null(res(&set, PLUMB_KIND_MODEL, "ranker")->region);
+	ck_assert_ptr_null(plumb_test_res(&set, PLUMB_KIND_MODEL, "ranker")->region);
 	ck_assert_int_eq(plumb_diff_compute(&d, &set.resources, &have, &o, &err), PLUMB_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "region"));
 	plumb_diff_release(&d);
