@@ -735,7 +735,15 @@ static void on_poll(struct act *a, int rc, const json_t *reply, const struct plu
 			plumb_strlcpy(e.service, "sagemaker", sizeof(e.service));
 			plumb_strlcpy(e.operation, "DescribeEndpoint", sizeof(e.operation));
 			e.cls = PLUMB_ERRC_TERMINAL;
-			if (a->wait_for == PLUMB_WAIT_IN_SERVICE) {
+			/*
+			 * The spec is condemned only when AWS says why: an endpoint InService on
+			 * another config with no FailureReason was moved by something else (another
+			 * actor, or an update that never landed), and the next pass may retry.
+			 */
+			bool explained = !gone && reply &&
+					 (json_string_value(json_object_get(reply, "FailureReason")) ||
+					  strcmp(st ? st : "", "InService") != 0);
+			if (a->wait_for == PLUMB_WAIT_IN_SERVICE && explained) {
 				json_t *req = json_pack("{s:s, s:s?}", "EndpointName", a->pub.physical,
 							"EndpointConfigName", a->wait_config);
 				verdict_row(a, "wait:in_service", req, why);

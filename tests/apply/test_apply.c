@@ -1259,6 +1259,45 @@ START_TEST(journal_rows_and_failed_hashes)
 }
 END_TEST
 
+/* A rollback AWS explains condemns the spec hash; InService elsewhere without a reason does not. */
+START_TEST(unexplained_rollback_does_not_condemn_the_spec)
+{
+	static const char *const why[] = {
+		"{\"EndpointStatus\":\"InService\",\"EndpointConfigName\":\"c1\","
+		"\"FailureReason\":\"Container health check failed\"}",
+		"{\"EndpointStatus\":\"InService\",\"EndpointConfigName\":\"c1\"}",
+	};
+	for (int k = 0; k < 2; k++) {
+		const char *replies[] = { why[k], why[k], why[k], why[k] };
+		struct ep_script s = { replies, 4, 0 };
+		struct fake f;
+		fake_init(&f, script_answer, &s);
+		struct plumb_state *st = open_state();
+		json_t *acts = json_pack("[{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:[]}]", "id",
+					 1, "type", "wait", "kind", "Endpoint", "address",
+					 "Endpoint/e", "physical", "e", "spec_hash", "h9",
+					 "wait_for", "in_service", "wait_config", "c2",
+					 "wait_deadline_s", 600, "depends_on");
+		struct runner r = { 0 };
+		struct plumb_apply *ex = run_env(&f, st, acts, NULL, &r);
+		const struct plumb_apply_action *a = plumb_apply_action_at(ex, 0);
+		ck_assert_int_eq(a->status, PLUMB_APPLY_FAILED);
+		ck_assert_ptr_nonnull(strstr(a->detail, "silent rollback"));
+		int n = -1;
+		ck_assert_int_eq(plumb_state_journal_failed_count(st, "Endpoint/e", "h9", &n, NULL), 0);
+		ck_assert_int_eq(n, k == 0 ? 1 : 0);
+		plumb_apply_free(ex);
+		json_decref(r.events);
+		json_decref(acts);
+		plumb_state_close(st);
+		char path[512];
+		snprintf(path, sizeof(path), "%s/state.db", tmpdir);
+		unlink(path);
+		fake_release(&f);
+	}
+}
+END_TEST
+
 START_TEST(journal_write_failure_blocks_the_call)
 {
 	struct world w;
@@ -1418,6 +1457,7 @@ Suite *apply_suite(void)
 	tc = tcase_create("journal");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, journal_rows_and_failed_hashes);
+	tcase_add_test(tc, unexplained_rollback_does_not_condemn_the_spec);
 	tcase_add_test(tc, journal_write_failure_blocks_the_call);
 	tcase_add_test(tc, recovery_finishes_open_rows);
 	suite_add_tcase(s, tc);
