@@ -157,6 +157,12 @@ static void call_closed(uv_handle_t *h)
 	free(c);
 }
 
+/* The per-operation counters of c's operation; NULL for calls outside the table (credentials). */
+static struct plumb_aws_op_count *op_count(struct plumb_aws_call *c)
+{
+	return (int)c->op >= 0 && (int)c->op < PLUMB_AWS_NOPS ? &c->a->ops[c->op] : NULL;
+}
+
 static void finish(struct plumb_aws_call *c, int rc, json_t *reply, const struct plumb_err *e)
 {
 	struct plumb_aws *a = c->a;
@@ -168,10 +174,11 @@ static void finish(struct plumb_aws_call *c, int rc, json_t *reply, const struct
 		c->next->prev = c->prev;
 	if (rc)
 		a->stats.failed++;
-	if (rc)
-		a->ops[c->op].error++;
-	else
-		a->ops[c->op].ok++;
+	struct plumb_aws_op_count *oc = op_count(c);
+	if (oc && rc)
+		oc->error++;
+	else if (oc)
+		oc->ok++;
 	uv_timer_stop(&c->timer);
 	c->cb(rc, rc ? NULL : reply, rc ? e : NULL, c->data);
 	json_decref(reply);
@@ -380,7 +387,8 @@ static void send_attempt(struct plumb_aws_call *c)
 	a->stats.attempts++;
 	if (c->attempts > 1) {
 		a->stats.retries++;
-		a->ops[c->op].retries++;
+		if (op_count(c))
+			op_count(c)->retries++;
 	}
 	int rc = plumb_http_start(a->http, &req, on_http, c, &err);
 	if (signed_)
@@ -545,7 +553,8 @@ static void on_http(int rc, struct plumb_http_resp *resp, const struct plumb_err
 	}
 	if (e.cls == PLUMB_ERRC_THROTTLED) {
 		a->stats.throttled++;
-		a->ops[c->op].throttled++;
+		if (op_count(c))
+			op_count(c)->throttled++;
 		c->throttled++;
 		plumb_aws_limiter_on_throttle(&a->limiter[s], mono);
 		if (mono - c->start_mono < a->throttle_deadline_ms) {
