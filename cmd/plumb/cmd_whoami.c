@@ -16,36 +16,6 @@ static const char usage[] =
 	"Shows the AWS account, caller ARN and region plumb would use, and where the credentials\n"
 	"came from (env, profile, assume-role, web-identity, container, imds).\n";
 
-struct whoami {
-	int rc;               /* result of the call */
-	json_t *reply;        /* GetCallerIdentity reply, owned */
-	struct plumb_err err; /* failure detail */
-	bool done;            /* callback ran */
-};
-
-static void on_reply(int rc, json_t *reply, const struct plumb_err *err, void *data)
-{
-	struct whoami *w = data;
-	w->done = true;
-	w->rc = rc;
-	if (rc == 0)
-		w->reply = json_incref(reply);
-	else if (err)
-		w->err = *err;
-}
-
-/* e->msg of an AWS error already reads "service Operation: Code: message". */
-static void print_error(const struct plumb_err *e)
-{
-	if (e->aws_code[0])
-		fprintf(stderr, "plumb whoami: %s (HTTP %d%s%s)\n", e->msg, e->http_status,
-			e->request_id[0] ? ", request id " : "", e->request_id);
-	else if (e->operation[0] && !strstr(e->msg, e->operation))
-		fprintf(stderr, "plumb whoami: %s %s: %s\n", e->service, e->operation, e->msg);
-	else
-		fprintf(stderr, "plumb whoami: %s\n", e->msg);
-}
-
 int plumb_cmd_whoami(int argc, char **argv)
 {
 	struct plumb_cli cli;
@@ -84,34 +54,28 @@ int plumb_cmd_whoami(int argc, char **argv)
 	uv_loop_t loop;
 	struct plumb_http http;
 	struct plumb_aws aws;
-	struct whoami w = { 0 };
+	json_t *reply = NULL;
 	struct plumb_err err;
 	int code = PLUMB_EXIT_FAIL;
 	plumb_err_clear(&err);
 	uv_loop_init(&loop);
 	struct plumb_aws_opts o = { .profile = profile, .region = region };
 	if (plumb_http_init(&http, &loop, NULL, &err) != 0) {
-		print_error(&err);
+		plumb__cli_print_err("whoami", &err);
 		goto out_loop;
 	}
 	if (plumb_aws_init(&aws, &loop, &http, &o, &err) != 0) {
-		print_error(&err);
+		plumb__cli_print_err("whoami", &err);
 		goto out_http;
 	}
-	if (plumb_aws_call_start(&aws, PLUMB_AWS_OP_STS_GET_CALLER_IDENTITY, NULL, on_reply, &w,
-				 &err) != 0) {
-		print_error(&err);
+	if (plumb_aws_call_wait(&aws, PLUMB_AWS_OP_STS_GET_CALLER_IDENTITY, NULL, &reply,
+				&err) != 0) {
+		plumb__cli_print_err("whoami", &err);
 		goto out_aws;
 	}
-	while (!w.done)
-		uv_run(&loop, UV_RUN_ONCE);
-	if (w.rc) {
-		print_error(&w.err);
-		goto out_aws;
-	}
-	const char *account = json_string_value(json_object_get(w.reply, "Account"));
-	const char *arn = json_string_value(json_object_get(w.reply, "Arn"));
-	const char *user = json_string_value(json_object_get(w.reply, "UserId"));
+	const char *account = json_string_value(json_object_get(reply, "Account"));
+	const char *arn = json_string_value(json_object_get(reply, "Arn"));
+	const char *user = json_string_value(json_object_get(reply, "UserId"));
 	const char *prov = plumb_aws_provider_name(aws.creds.provider);
 	if (cli.output == PLUMB_OUTPUT_JSON) {
 		json_t *o2 = json_pack("{s:s?, s:s?, s:s?, s:s, s:s, s:s, s:s}", "account", account,
@@ -134,7 +98,7 @@ out_http:
 	uv_run(&loop, UV_RUN_DEFAULT);
 out_loop:
 	uv_loop_close(&loop);
-	json_decref(w.reply);
+	json_decref(reply);
 	free(rest);
 	plumb_cli_release(&cli);
 	return code;

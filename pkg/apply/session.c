@@ -17,24 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct sts_wait {
-	bool done;            /* callback ran */
-	int rc;               /* its result */
-	json_t *reply;        /* owned reply */
-	struct plumb_err err; /* failure detail */
-};
-
-static void on_identity(int rc, json_t *reply, const struct plumb_err *err, void *data)
-{
-	struct sts_wait *w = data;
-	w->done = true;
-	w->rc = rc;
-	if (rc == 0)
-		w->reply = json_incref(reply);
-	else if (err)
-		w->err = *err;
-}
-
 static struct plumb_session_region *find_region(struct plumb_session *s, const char *name)
 {
 	for (size_t i = 0; i < s->regions.len; i++) {
@@ -86,25 +68,17 @@ static int whoami(struct plumb_session *s, const char *region, struct plumb_err 
 	int rc = plumb_session_aws(s, region, &a, err);
 	if (rc)
 		return rc;
-	struct sts_wait w = { 0 };
-	rc = plumb_aws_call_start(a, PLUMB_AWS_OP_STS_GET_CALLER_IDENTITY, NULL, on_identity, &w,
-				  err);
-	if (rc)
+	json_t *reply;
+	if ((rc = plumb_aws_call_wait(a, PLUMB_AWS_OP_STS_GET_CALLER_IDENTITY, NULL, &reply,
+				      err)) != 0)
 		return rc;
-	while (!w.done)
-		uv_run(&s->loop, UV_RUN_ONCE);
-	if (w.rc) {
-		if (err)
-			*err = w.err;
-		return w.rc;
-	}
-	const char *acct = json_string_value(json_object_get(w.reply, "Account"));
-	const char *arn = json_string_value(json_object_get(w.reply, "Arn"));
+	const char *acct = json_string_value(json_object_get(reply, "Account"));
+	const char *arn = json_string_value(json_object_get(reply, "Arn"));
 	plumb_strlcpy(s->account, acct ? acct : "", sizeof(s->account));
 	plumb_strlcpy(s->caller_arn, arn ? arn : "", sizeof(s->caller_arn));
 	plumb_strlcpy(s->provider, plumb_aws_provider_name(a->creds.provider),
 		      sizeof(s->provider));
-	json_decref(w.reply);
+	json_decref(reply);
 	if (!s->account[0])
 		return plumb_err_set(err, PLUMB_EAWS, "sts GetCallerIdentity: no account in the reply");
 	return 0;

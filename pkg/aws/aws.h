@@ -390,6 +390,12 @@ typedef void (*plumb_aws_cb)(int rc, json_t *reply, const struct plumb_err *err,
 int plumb_aws_call_start(struct plumb_aws *a, enum plumb_aws_op op, const json_t *input,
 			 plumb_aws_cb cb, void *data, struct plumb_err *err);
 /*
+ * Blocking: starts the call and runs a's loop until it answers (for command-line tools that
+ * make one call, such as whoami). *reply is a new reference on success, NULL otherwise.
+ */
+int plumb_aws_call_wait(struct plumb_aws *a, enum plumb_aws_op op, const json_t *input,
+			json_t **reply, struct plumb_err *err);
+/*
  * Like plumb_aws_call_start, following NextToken / PaginationToken until the last page; the
  * reply holds list_member concatenated over all pages. At most max_pages (0 = 1000) are
  * fetched: a reply that still has a token after the last of them fails the call with

@@ -259,6 +259,40 @@ static struct plumb_aws_call *call_new(struct plumb_aws *a, int op, const json_t
 	return c;
 }
 
+struct call_wait {
+	bool done;            /* callback ran */
+	int rc;               /* its result */
+	json_t *reply;        /* owned reply */
+	struct plumb_err err; /* failure detail */
+};
+
+static void on_call_wait(int rc, json_t *reply, const struct plumb_err *err, void *data)
+{
+	struct call_wait *w = data;
+	w->done = true;
+	w->rc = rc;
+	if (rc == 0)
+		w->reply = json_incref(reply);
+	else if (err)
+		w->err = *err;
+}
+
+int plumb_aws_call_wait(struct plumb_aws *a, enum plumb_aws_op op, const json_t *input,
+			json_t **reply, struct plumb_err *err)
+{
+	struct call_wait w = { 0 };
+	*reply = NULL;
+	int rc = plumb_aws_call_start(a, op, input, on_call_wait, &w, err);
+	if (rc)
+		return rc;
+	while (!w.done)
+		uv_run(a->loop, UV_RUN_ONCE);
+	if (w.rc && err)
+		*err = w.err;
+	*reply = w.reply;
+	return w.rc;
+}
+
 int plumb_aws_call_start(struct plumb_aws *a, enum plumb_aws_op op, const json_t *input,
 			 plumb_aws_cb cb, void *data, struct plumb_err *err)
 {
