@@ -61,15 +61,6 @@ static int oom(struct plumb_err *err)
 	return plumb_err_set(err, PLUMB_ENOMEM, "out of memory");
 }
 
-static int step_done(struct plumb_state *s, sqlite3_stmt *st, struct plumb_err *err,
-		     const char *what)
-{
-	int src = sqlite3_step(st);
-	int rc = src == SQLITE_DONE ? 0 : plumb__state_dberr(s, err, src, what);
-	sqlite3_reset(st);
-	return rc;
-}
-
 static char *dump_json(const json_t *j)
 {
 	return j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
@@ -124,7 +115,7 @@ int plumb_state_put_observed(struct plumb_state *s, const char *account,
 	sqlite3_bind_int64(st, 11, o->created_ms);
 	sqlite3_bind_int64(st, 12, o->modified_ms);
 	sqlite3_bind_int64(st, 13, o->observed_ms);
-	rc = step_done(s, st, err, "writing an observed resource");
+	rc = plumb__state_step_done(s, st, err, "writing an observed resource");
 	sqlite3_clear_bindings(st);
 out:
 	free(key);
@@ -153,7 +144,7 @@ int plumb_state_delete_observed(struct plumb_state *s, const char *account, cons
 	plumb__state_bind_text(st, 3, plumb_kind_name(kind));
 	plumb__state_bind_text(st, 4, key);
 	plumb__state_bind_text(st, 5, parent_col(kind, parent));
-	rc = step_done(s, st, err, "deleting an observed resource");
+	rc = plumb__state_step_done(s, st, err, "deleting an observed resource");
 	sqlite3_clear_bindings(st);
 	free(key);
 	return rc;
@@ -281,7 +272,7 @@ int plumb_state_journal_begin(struct plumb_state *s, struct plumb_journal_entry 
 	plumb__state_bind_text(st, 9, req);
 	plumb__state_bind_text(st, 10, e->spec_hash);
 	sqlite3_bind_int64(st, 11, e->started_ms);
-	rc = step_done(s, st, err, "writing a journal entry");
+	rc = plumb__state_step_done(s, st, err, "writing a journal entry");
 	sqlite3_clear_bindings(st);
 	free(req);
 	if (rc == 0) {
@@ -308,7 +299,7 @@ int plumb_state_journal_finish(struct plumb_state *s, int64_t id,
 	plumb__state_bind_text(st, 2, plumb_journal_status_name(status));
 	plumb__state_bind_text(st, 3, error);
 	sqlite3_bind_int64(st, 4, plumb_clock_now_ms(s->clock));
-	rc = step_done(s, st, err, "finishing a journal entry");
+	rc = plumb__state_step_done(s, st, err, "finishing a journal entry");
 	sqlite3_clear_bindings(st);
 	if (rc == 0 && sqlite3_changes(s->db) == 0)
 		rc = plumb_err_set(err, PLUMB_ENOENT, "no journal entry %lld", (long long)id);
@@ -472,7 +463,7 @@ static int drift_sync_body(struct plumb_state *s, const char *account, const cha
 			plumb__state_bind_text(st, 2, r->wanted);
 			plumb__state_bind_text(st, 3, r->live);
 			sqlite3_bind_int64(st, 4, now);
-			if ((rc = step_done(s, st, err, "updating drift")) != 0)
+			if ((rc = plumb__state_step_done(s, st, err, "updating drift")) != 0)
 				return rc;
 			slot->seen = true;
 			continue;
@@ -488,7 +479,7 @@ static int drift_sync_body(struct plumb_state *s, const char *account, const cha
 		plumb__state_bind_text(st, 6, r->wanted);
 		plumb__state_bind_text(st, 7, r->live);
 		sqlite3_bind_int64(st, 8, now);
-		if ((rc = step_done(s, st, err, "recording drift")) != 0)
+		if ((rc = plumb__state_step_done(s, st, err, "recording drift")) != 0)
 			return rc;
 		if (drift_slot_add(a, open, all, key, sqlite3_last_insert_rowid(s->db), true) != 0)
 			return oom(err);
@@ -503,7 +494,7 @@ static int drift_sync_body(struct plumb_state *s, const char *account, const cha
 			return PLUMB_ESTATE;
 		sqlite3_bind_int64(st, 1, slot->id);
 		sqlite3_bind_int64(st, 2, now);
-		if ((rc = step_done(s, st, err, "resolving drift")) != 0)
+		if ((rc = plumb__state_step_done(s, st, err, "resolving drift")) != 0)
 			return rc;
 	}
 	return 0;
@@ -576,7 +567,7 @@ int plumb_state_change_add(struct plumb_state *s, const char *account, const cha
 	plumb__state_bind_text(st, 5, name);
 	plumb__state_bind_text(st, 6, action);
 	plumb__state_bind_text(st, 7, detail);
-	rc = step_done(s, st, err, "recording a change");
+	rc = plumb__state_step_done(s, st, err, "recording a change");
 	sqlite3_clear_bindings(st);
 	return rc;
 }
@@ -607,7 +598,7 @@ int plumb_state_pass_put(struct plumb_state *s, const struct plumb_state_pass *p
 	sqlite3_bind_int64(st, 10, p->failed);
 	sqlite3_bind_int64(st, 11, p->drifted);
 	plumb__state_bind_text(st, 12, p->error);
-	rc = step_done(s, st, err, "recording a pass");
+	rc = plumb__state_step_done(s, st, err, "recording a pass");
 	sqlite3_clear_bindings(st);
 	return rc;
 }
@@ -627,7 +618,7 @@ int plumb_state_prune(struct plumb_state *s, int64_t before_ms, struct plumb_err
 			break;
 		}
 		sqlite3_bind_int64(st, 1, before_ms);
-		rc = step_done(s, st, err, "pruning history");
+		rc = plumb__state_step_done(s, st, err, "pruning history");
 	}
 	int erc = plumb__state_op_end(s, rc == 0, rc == 0 ? err : NULL);
 	return rc ? rc : erc;

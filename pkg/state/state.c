@@ -793,16 +793,17 @@ void plumb_state_rollback(struct plumb_state *s)
 	s->in_tx = false;
 }
 
-/* ---------------------------------------------------------------- meta */
-
-static int step_done(struct plumb_state *s, sqlite3_stmt *st, struct plumb_err *err,
-		     const char *what)
+/* Steps a statement that returns no row, then resets it; an error names what was done. */
+int plumb__state_step_done(struct plumb_state *s, sqlite3_stmt *st, struct plumb_err *err,
+			   const char *what)
 {
 	int src = sqlite3_step(st);
 	int rc = src == SQLITE_DONE ? 0 : plumb__state_dberr(s, err, src, what);
 	sqlite3_reset(st);
 	return rc;
 }
+
+/* ---------------------------------------------------------------- meta */
 
 int plumb_state_meta_set(struct plumb_state *s, const char *key, const char *value,
 			 struct plumb_err *err)
@@ -819,7 +820,7 @@ int plumb_state_meta_set(struct plumb_state *s, const char *key, const char *val
 	plumb__state_bind_text(st, 1, key);
 	if (value)
 		plumb__state_bind_text(st, 2, value);
-	return step_done(s, st, err, "writing meta");
+	return plumb__state_step_done(s, st, err, "writing meta");
 }
 
 int plumb_state_meta_get(struct plumb_state *s, const char *key, char **value,

@@ -55,6 +55,9 @@ struct plumb_state {
 
 /* Fills err with PLUMB_ESTATE, what failed, SQLite's message and code; returns PLUMB_ESTATE. */
 int plumb__state_dberr(struct plumb_state *s, struct plumb_err *err, int rc, const char *what);
+/* Steps a statement that returns no row, then resets it; an error names what was done. */
+int plumb__state_step_done(struct plumb_state *s, sqlite3_stmt *st, struct plumb_err *err,
+			   const char *what);
 /* The cached statement id, reset and with bindings cleared; NULL with err set on failure. */
 sqlite3_stmt *plumb__state_stmt(struct plumb_state *s, enum plumb__state_stmt id,
 				struct plumb_err *err);
