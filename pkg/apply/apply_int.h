@@ -80,6 +80,8 @@ typedef const char *(*plumb__apply_ref_fn)(void *ctx, const char *ref);
  * with the string lookup gives. Returns 0, or PLUMB_ENOENT with the first unknown reference in
  * missing.
  */
+/* The value of tag key in a tag list [{Key, Value}] or map {k: v}; NULL when absent. */
+const char *plumb__apply_tag_value(const json_t *tags, const char *key);
 int plumb__apply_resolve(json_t *v, plumb__apply_ref_fn lookup, void *ctx, char *missing,
 			 size_t missingsz);
 

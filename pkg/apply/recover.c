@@ -176,22 +176,6 @@ static bool scalars_match(const json_t *req, const json_t *live)
 	return true;
 }
 
-static const char *tag_in(const json_t *tags, const char *key)
-{
-	if (json_is_object(tags))
-		return json_string_value(json_object_get(tags, key));
-	size_t i;
-	json_t *t;
-	json_array_foreach(tags, i, t) {
-		const char *k = json_string_value(json_object_get(t, "Key"));
-		if (k && strcmp(k, key) == 0) {
-			const char *v = json_string_value(json_object_get(t, "Value"));
-			return v ? v : "";
-		}
-	}
-	return NULL;
-}
-
 static bool tags_landed(int op, const json_t *req, const json_t *reply)
 {
 	const json_t *have = json_object_get(reply, "Tags");
@@ -201,7 +185,7 @@ static bool tags_landed(int op, const json_t *req, const json_t *reply)
 			const char *k;
 			json_t *v;
 			json_object_foreach((json_t *)want, k, v) {
-				const char *h = tag_in(have, k);
+				const char *h = plumb__apply_tag_value(have, k);
 				if (!h || !json_is_string(v) || strcmp(h, json_string_value(v)) != 0)
 					return false;
 			}
@@ -212,7 +196,7 @@ static bool tags_landed(int op, const json_t *req, const json_t *reply)
 		json_array_foreach(want, i, t) {
 			const char *k = json_string_value(json_object_get(t, "Key"));
 			const char *v = json_string_value(json_object_get(t, "Value"));
-			const char *h = k ? tag_in(have, k) : NULL;
+			const char *h = k ? plumb__apply_tag_value(have, k) : NULL;
 			if (!h || strcmp(h, v ? v : "") != 0)
 				return false;
 		}
@@ -221,7 +205,7 @@ static bool tags_landed(int op, const json_t *req, const json_t *reply)
 	size_t i;
 	json_t *key;
 	json_array_foreach(json_object_get(req, "TagKeys"), i, key)
-		if (json_is_string(key) && tag_in(have, json_string_value(key)))
+		if (json_is_string(key) && plumb__apply_tag_value(have, json_string_value(key)))
 			return false;
 	return true;
 }

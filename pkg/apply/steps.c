@@ -236,8 +236,8 @@ int plumb__apply_resolve(json_t *v, plumb__apply_ref_fn lookup, void *ctx, char 
 	return 0;
 }
 
-/* The value of tag key in a tag list [{Key, Value}] or map {k: v}. */
-static const char *tag_value(const json_t *tags, const char *key)
+/* The value of tag key in a tag list [{Key, Value}] or map {k: v}; NULL when absent. */
+const char *plumb__apply_tag_value(const json_t *tags, const char *key)
 {
 	if (json_is_object(tags))
 		return json_string_value(json_object_get(tags, key));
@@ -245,8 +245,10 @@ static const char *tag_value(const json_t *tags, const char *key)
 	json_t *t;
 	json_array_foreach(tags, i, t) {
 		const char *k = json_string_value(json_object_get(t, "Key"));
-		if (k && strcmp(k, key) == 0)
-			return json_string_value(json_object_get(t, "Value"));
+		if (k && strcmp(k, key) == 0) {
+			const char *v = json_string_value(json_object_get(t, "Value"));
+			return v ? v : "";
+		}
 	}
 	return NULL;
 }
@@ -256,10 +258,10 @@ void plumb__apply_spec_hash(const json_t *action, char out[65])
 	out[0] = '\0';
 	const char *h = json_string_value(json_object_get(action, "spec_hash"));
 	if (!h)
-		h = tag_value(json_object_get(json_object_get(action, "input"), "Tags"),
+		h = plumb__apply_tag_value(json_object_get(json_object_get(action, "input"), "Tags"),
 			      PLUMB_TAG_HASH);
 	if (!h)
-		h = tag_value(json_object_get(action, "add_tags"), PLUMB_TAG_HASH);
+		h = plumb__apply_tag_value(json_object_get(action, "add_tags"), PLUMB_TAG_HASH);
 	if (h)
 		plumb_strlcpy(out, h, 65);
 }
