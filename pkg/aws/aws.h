@@ -280,13 +280,18 @@ void plumb_aws_quota_release(struct plumb_aws_quota *q, int last);
 int64_t plumb_aws_backoff_ms(int retry, double rand01);
 
 /*
- * Adaptive client-side rate limiter (one per service and region): a token bucket whose fill
- * rate is unlimited until the first throttle, then starts at 5/s and is cut multiplicatively
- * (x0.7, at most once per 100 ms) on every throttle
- * and raised additively on success (+ max(0.5, rate/10) per second of successes, up to 2x the
- * rate at the last throttle, then unlimited again after 60 s without a throttle). Acquiring
- * reserves a token and returns how long the caller must wait before sending — the bucket may go
- * negative, so waits queue fairly without a waiter list.
+ * Adaptive client-side rate limiter (one per operation and region: AWS throttles each API on
+ * its own, so a throttled PutMetricAlarm does not slow DescribeAlarms): a token bucket whose fill
+ * rate is unlimited until the first throttle, then starts at 5/s and is
+ * - cut x0.7 on a throttle of an attempt that took its token after the last cut (one cut per
+ *   window: the throttles of attempts paced at the old rate repeat the signal already acted on);
+ * - raised on success by max(0.5, rate/10) per second, while the callers use the rate it has
+ *   (its bucket is not full);
+ * - off again after 60 s without a throttle.
+ * Acquiring reserves a token and returns how long the caller must wait before sending: the
+ * bucket may go negative, so waits queue fairly without a waiter list, but by at most one
+ * second of sends; beyond that the caller takes no token (*again) and asks again after the
+ * wait, so a cut rate takes effect within a second however many calls are queued.
  */
 struct plumb_aws_limiter {
 	bool enabled;         /* false until the first throttle */
@@ -296,12 +301,14 @@ struct plumb_aws_limiter {
 	double last_throttle_rate; /* rate when last throttled */
 	int64_t last_fill_ms; /* mono time of the last refill */
 	int64_t last_throttle_ms; /* mono time of the last throttle */
+	int64_t last_cut_ms;      /* mono time of the last cut of the rate */
 	int64_t last_raise_ms;    /* mono time of the last raise */
 	uint64_t throttles;   /* count, for tests and metrics */
 };
 void plumb_aws_limiter_init(struct plumb_aws_limiter *l);
-int64_t plumb_aws_limiter_acquire(struct plumb_aws_limiter *l, int64_t now_ms);
-void plumb_aws_limiter_on_throttle(struct plumb_aws_limiter *l, int64_t now_ms);
+int64_t plumb_aws_limiter_acquire(struct plumb_aws_limiter *l, int64_t now_ms, bool *again);
+/* paced_ms: when the throttled attempt took its token (plumb_aws_limiter_acquire). */
+void plumb_aws_limiter_on_throttle(struct plumb_aws_limiter *l, int64_t now_ms, int64_t paced_ms);
 void plumb_aws_limiter_on_success(struct plumb_aws_limiter *l, int64_t now_ms);
 
 /* ---------------------------------------------------------------- the client */
@@ -340,7 +347,7 @@ struct plumb_aws_op_count {
 struct plumb_aws_call;
 /*
  * One (profile, region) session on a loop. Owns its credentials, the signing-key cache, the retry
- * quota and one rate limiter per service; borrows the loop and the http client.
+ * quota and one rate limiter per operation; borrows the loop and the http client.
  */
 struct plumb_aws {
 	uv_loop_t *loop;                      /* borrowed */
@@ -352,7 +359,7 @@ struct plumb_aws {
 	bool custom_endpoint[PLUMB_AWS_NSERVICES]; /* configured rather than public */
 	struct plumb_aws_sigv4_cache sigcache;/* signing keys */
 	struct plumb_aws_quota quota;         /* standard-mode retry quota */
-	struct plumb_aws_limiter limiter[PLUMB_AWS_NSERVICES]; /* adaptive, per service */
+	struct plumb_aws_limiter limiter[PLUMB_AWS_NOPS]; /* adaptive, per operation */
 	int max_attempts;                     /* transient-failure attempts for mutating calls */
 	int read_attempts;                    /* transient-failure attempts for reads */
 	int64_t throttle_deadline_ms;         /* see opts */

@@ -7,7 +7,7 @@
  * its callback has run, and in a->waiting while credentials are being fetched.
  *
  * Retry rules (reference §5, plus plumb's choices; docs/aws.md has the numbers):
- * - throttled replies (codes of §5.1, HTTP 429) feed the service's limiter and are retried while
+ * - throttled replies (codes of §5.1, HTTP 429) feed the operation's limiter and are retried while
  *   the call is younger than throttle_deadline_ms, without counting against the attempt budget or
  *   the retry quota: the limiter paces them, so a throttling storm delays work but does not fail it;
  * - transient failures (5xx, transient codes, no HTTP answer) are retried with full-jitter backoff
@@ -58,6 +58,7 @@ struct plumb_aws_call {
 	int throttled;              /* of which answered with throttling */
 	int last_cost;              /* quota taken by the last retry, 0 = none */
 	int64_t start_mono;         /* when the call started */
+	int64_t paced_mono;         /* when its last attempt took its limiter token */
 	bool token_reserved;        /* the limiter already gave this attempt its slot */
 	bool maybe_applied;         /* a mutating attempt failed without a clear answer */
 	bool in_http;               /* an attempt is on the wire */
@@ -119,7 +120,7 @@ int plumb_aws_init(struct plumb_aws *a, uv_loop_t *loop, struct plumb_http *http
 	if (!a->rng)
 		a->rng = 1;
 	plumb_aws_quota_init(&a->quota);
-	for (int i = 0; i < PLUMB_AWS_NSERVICES; i++)
+	for (int i = 0; i < PLUMB_AWS_NOPS; i++)
 		plumb_aws_limiter_init(&a->limiter[i]);
 	int rc = plumb_aws_profile_load(&a->profile, o.profile, err);
 	if (rc)
@@ -465,15 +466,40 @@ static void step(struct plumb_aws_call *c)
 	}
 	enum plumb_aws_service s = plumb_aws_op_service(c->op);
 	if (!c->token_reserved) {
-		int64_t wait = plumb_aws_limiter_acquire(&a->limiter[s], plumb_clock_mono_ms(a->clock));
-		c->token_reserved = true;
+		bool again;
+		c->paced_mono = plumb_clock_mono_ms(a->clock);
+		int64_t wait = plumb_aws_limiter_acquire(&a->limiter[c->op], c->paced_mono, &again);
+		c->token_reserved = !again;
 		if (wait > 0) {
+			if (plumb_log_enabled(PLUMB_LOG_DEBUG)) {
+				char w[24], r[24];
+				snprintf(w, sizeof(w), "%" PRId64, wait);
+				snprintf(r, sizeof(r), "%.2f", a->limiter[c->op].rate);
+				plumb_log(PLUMB_LOG_DEBUG, "aws.limiter_wait", "service",
+					  plumb_aws_service_name(s), "operation", plumb_aws_op_name(c->op),
+					  "wait_ms", w, "rate", r, (char *)NULL);
+			}
 			schedule(c, wait);
 			return;
 		}
 	}
 	c->token_reserved = false;
 	send_attempt(c);
+}
+
+/* One debug line per retry: what failed, and when the call goes again. */
+static void log_retry(const struct plumb_aws_call *c, const struct plumb_err *e, int64_t delay)
+{
+	if (!plumb_log_enabled(PLUMB_LOG_DEBUG))
+		return;
+	char att[16], st[16], d[24], q[16];
+	snprintf(att, sizeof(att), "%d", c->attempts);
+	snprintf(st, sizeof(st), "%d", e->http_status);
+	snprintf(d, sizeof(d), "%" PRId64, delay);
+	snprintf(q, sizeof(q), "%d", c->a->quota.tokens);
+	plumb_log(PLUMB_LOG_DEBUG, "aws.retry", "service", e->service, "operation", e->operation,
+		  "attempt", att, "code", e->aws_code[0] ? e->aws_code : "-", "http_status", st,
+		  "delay_ms", d, "quota", q, (char *)NULL);
 }
 
 /* The Describe that settles a create's "already exists" answered (see the retry rules). */
@@ -569,7 +595,7 @@ static void on_http(int rc, struct plumb_http_resp *resp, const struct plumb_err
 			finish(c, prc, NULL, &e);
 			return;
 		}
-		plumb_aws_limiter_on_success(&a->limiter[s], mono);
+		plumb_aws_limiter_on_success(&a->limiter[c->op], mono);
 		plumb_aws_quota_release(&a->quota, c->last_cost);
 		finish(c, 0, reply, NULL);
 		return;
@@ -590,10 +616,12 @@ static void on_http(int rc, struct plumb_http_resp *resp, const struct plumb_err
 		if (op_count(c))
 			op_count(c)->throttled++;
 		c->throttled++;
-		plumb_aws_limiter_on_throttle(&a->limiter[s], mono);
+		plumb_aws_limiter_on_throttle(&a->limiter[c->op], mono, c->paced_mono);
 		if (mono - c->start_mono < a->throttle_deadline_ms) {
 			/* a little jitter so throttled callers do not return in lockstep */
-			schedule(c, plumb_aws_backoff_ms(1, rnd01(a)) / 4);
+			int64_t d = plumb_aws_backoff_ms(1, rnd01(a)) / 4;
+			log_retry(c, &e, d);
+			schedule(c, d);
 			return;
 		}
 	} else if (e.cls == PLUMB_ERRC_RETRYABLE) {
@@ -606,10 +634,14 @@ static void on_http(int rc, struct plumb_http_resp *resp, const struct plumb_err
 				c->last_cost = cost;
 				if (flags & PLUMB_AWS_OP_MUTATES)
 					c->maybe_applied = true;
-				schedule(c, plumb_aws_backoff_ms(c->attempts - c->throttled, rnd01(a)));
+				int64_t d = plumb_aws_backoff_ms(c->attempts - c->throttled, rnd01(a));
+				log_retry(c, &e, d);
+				schedule(c, d);
 				return;
 			}
 			a->stats.quota_denied++;
+			plumb_log(PLUMB_LOG_DEBUG, "aws.quota_denied", "service", e.service, "operation",
+				  e.operation, (char *)NULL);
 		}
 	} else if (is_expired_token(&e) && c->mode == CALL_SESSION && !c->expired_retry) {
 		/*

@@ -21,6 +21,7 @@
 #define LIMITER_MIN_RATE 0.5    /* tokens/s floor */
 #define LIMITER_BETA 0.7        /* multiplicative decrease */
 #define LIMITER_CALM_MS 60000   /* no throttle for this long: turn the limiter off */
+#define LIMITER_HORIZON_S 1.0   /* reservations made at most this far ahead */
 
 void plumb_aws_quota_init(struct plumb_aws_quota *q)
 {
@@ -71,8 +72,9 @@ static void refill(struct plumb_aws_limiter *l, int64_t now)
 	l->last_fill_ms = now;
 }
 
-int64_t plumb_aws_limiter_acquire(struct plumb_aws_limiter *l, int64_t now)
+int64_t plumb_aws_limiter_acquire(struct plumb_aws_limiter *l, int64_t now, bool *again)
 {
+	*again = false;
 	if (!l->enabled)
 		return 0;
 	if (now - l->last_throttle_ms > LIMITER_CALM_MS) {
@@ -80,13 +82,26 @@ int64_t plumb_aws_limiter_acquire(struct plumb_aws_limiter *l, int64_t now)
 		return 0;
 	}
 	refill(l, now);
+	/*
+	 * Reserve at most LIMITER_HORIZON_S of sends ahead. A reservation keeps the rate it was
+	 * made at, so a queue of 32 calls at 3/s would go on sending at a rate already cut for ten
+	 * seconds; beyond the horizon a caller takes no token and asks again when the queue has
+	 * shrunk, at whatever the rate is then.
+	 */
+	double horizon = l->rate * LIMITER_HORIZON_S;
+	if (horizon < 1)
+		horizon = 1;
+	if (l->tokens - 1.0 < -horizon) {
+		*again = true;
+		return (int64_t)ceil((-(l->tokens - 1.0) - horizon) / l->rate * 1000.0) + 1;
+	}
 	l->tokens -= 1.0;
 	if (l->tokens >= 0)
 		return 0;
 	return (int64_t)ceil(-l->tokens / l->rate * 1000.0);
 }
 
-void plumb_aws_limiter_on_throttle(struct plumb_aws_limiter *l, int64_t now)
+void plumb_aws_limiter_on_throttle(struct plumb_aws_limiter *l, int64_t now, int64_t paced)
 {
 	l->throttles++;
 	if (!l->enabled) {
@@ -95,17 +110,25 @@ void plumb_aws_limiter_on_throttle(struct plumb_aws_limiter *l, int64_t now)
 		l->rate = 5.0;
 		l->tokens = 0;
 		l->last_fill_ms = now;
-	} else {
+	} else if (paced >= l->last_cut_ms) {
+		/*
+		 * One cut per window: only an attempt paced by the current rate (it took its token
+		 * after the last cut) says the current rate is too high. The throttles of attempts
+		 * paced before the cut come back in a train behind it (32 calls on the wire, each
+		 * answered a latency later) and repeat what the cut already acted on; cutting on each
+		 * sank the rate to its floor.
+		 */
 		refill(l, now);
-		/* one cut per 100 ms: a burst of throttles from one window is one signal */
-		if (now - l->last_throttle_ms >= 100)
-			l->rate *= LIMITER_BETA;
+		l->rate *= LIMITER_BETA;
+	} else {
+		l->last_throttle_ms = now;
+		return;
 	}
 	if (l->rate < LIMITER_MIN_RATE)
 		l->rate = LIMITER_MIN_RATE;
 	l->burst = l->rate < 1 ? 1 : l->rate;
-	l->last_throttle_rate = l->rate;
 	l->last_throttle_ms = now;
+	l->last_cut_ms = now;
 	l->last_raise_ms = now;
 }
 
@@ -116,15 +139,15 @@ void plumb_aws_limiter_on_success(struct plumb_aws_limiter *l, int64_t now)
 	double dt = (double)(now - l->last_raise_ms) / 1000.0;
 	if (dt <= 0)
 		return;
+	l->last_raise_ms = now;
+	refill(l, now);
+	if (l->tokens >= 1.0)
+		return; /* the callers are not using the rate it has: no reason to raise it */
 	double step = l->rate / 10.0;
 	if (step < 0.5)
 		step = 0.5;
 	l->rate += step * dt;
-	double ceiling = 2.0 * l->last_throttle_rate;
-	if (l->rate > ceiling)
-		l->rate = ceiling;
 	l->burst = l->rate < 1 ? 1 : l->rate;
-	l->last_raise_ms = now;
 }
 
 /* ---------------------------------------------------------------- creates after a retry */

@@ -58,12 +58,15 @@ START_TEST(limiter_converges_on_fake_clock)
 {
 	struct plumb_aws_limiter l;
 	plumb_aws_limiter_init(&l);
-	ck_assert_int_eq(plumb_aws_limiter_acquire(&l, 0), 0); /* off until the first throttle */
+	bool again;
+	ck_assert_int_eq(plumb_aws_limiter_acquire(&l, 0, &again), 0); /* off until the first throttle */
+	ck_assert(!again);
 	double svc_tokens = 10, svc_rate = 10;
 	int64_t now = 0, last = 0;
 	int ok = 0, throttled = 0, late_throttles = 0, late_ok = 0;
 	while (now < 60000) {
-		int64_t wait = plumb_aws_limiter_acquire(&l, now);
+		int64_t wait = plumb_aws_limiter_acquire(&l, now, &again);
+		ck_assert(!again); /* one caller never queues a second ahead */
 		now += wait > 0 ? wait : 1; /* every send takes at least 1 ms */
 		svc_tokens += svc_rate * (double)(now - last) / 1000.0;
 		if (svc_tokens > svc_rate)
@@ -79,7 +82,7 @@ START_TEST(limiter_converges_on_fake_clock)
 			throttled++;
 			if (now > 30000)
 				late_throttles++;
-			plumb_aws_limiter_on_throttle(&l, now);
+			plumb_aws_limiter_on_throttle(&l, now, now);
 		}
 	}
 	/* the service allows ~600 in 60 s; we get most of it and rarely hit the wall late on */
@@ -91,8 +94,98 @@ START_TEST(limiter_converges_on_fake_clock)
 	ck_assert(l.enabled);
 	ck_assert_uint_gt(l.throttles, 0);
 	/* a long calm switches it off again */
-	ck_assert_int_eq(plumb_aws_limiter_acquire(&l, now + 120000), 0);
+	ck_assert_int_eq(plumb_aws_limiter_acquire(&l, now + 120000, &again), 0);
 	ck_assert(!l.enabled);
+}
+END_TEST
+
+/*
+ * The limiter as the client uses it: K callers, each with a call always ready, a reply
+ * latency_ms after sending, a throttled call tried again 100 ms after its reply, against a
+ * service bucket of svc_rate calls/s (burst = rate). Returns the successes in `seconds` fake
+ * seconds. Throttles of calls paced before the limiter cut its rate say nothing new: with
+ * K calls on the wire they come back in a train, and a limiter cutting once per 100 ms of that
+ * train sank to its floor (1.36 of 3 PutMetricAlarm/s in the 100-stack bench apply).
+ */
+static int limiter_sim(int k, int64_t latency_ms, double svc_rate, int seconds, int *throttles)
+{
+	enum { MAXK = 64 };
+	struct plumb_aws_limiter l;
+	plumb_aws_limiter_init(&l);
+	int64_t at[MAXK], sent[MAXK], paced[MAXK];
+	bool wire[MAXK], granted[MAXK];
+	for (int i = 0; i < k; i++) {
+		at[i] = i; /* ready to acquire */
+		wire[i] = false;
+	}
+	double tokens = svc_rate;
+	int64_t last = 0;
+	int ok = 0;
+	*throttles = 0;
+	for (;;) {
+		int j = 0;
+		for (int i = 1; i < k; i++)
+			if (at[i] < at[j])
+				j = i;
+		int64_t now = at[j];
+		if (now >= (int64_t)seconds * 1000)
+			break;
+		if (!wire[j]) {
+			bool again;
+			int64_t w = plumb_aws_limiter_acquire(&l, now, &again);
+			if (again) { /* no token: ask again later */
+				at[j] = now + w;
+				continue;
+			}
+			paced[j] = now;
+			sent[j] = now + (w > 0 ? w : 0);
+			/* the service decides when the request arrives, half the latency later */
+			int64_t arrive = sent[j] + latency_ms / 2;
+			if (arrive > last) {
+				tokens += svc_rate * (double)(arrive - last) / 1000.0;
+				if (tokens > svc_rate)
+					tokens = svc_rate;
+				last = arrive;
+			}
+			granted[j] = tokens >= 1;
+			if (granted[j])
+				tokens -= 1;
+			wire[j] = true;
+			at[j] = sent[j] + latency_ms;
+		} else {
+			wire[j] = false;
+			if (granted[j]) {
+				ok++;
+				plumb_aws_limiter_on_success(&l, now);
+				at[j] = now;
+			} else {
+				(*throttles)++;
+				plumb_aws_limiter_on_throttle(&l, now, paced[j]);
+				at[j] = now + 100;
+			}
+		}
+	}
+	return ok;
+}
+
+START_TEST(limiter_keeps_the_rate_with_calls_on_the_wire)
+{
+	static const struct {
+		int k;
+		int64_t latency;
+		double rate;
+	} cases[] = { { 32, 30, 3 }, { 32, 30, 10 }, { 32, 200, 3 }, { 8, 30, 20 }, { 1, 30, 3 } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int thr;
+		int ok = limiter_sim(cases[i].k, cases[i].latency, cases[i].rate, 300, &thr);
+		double got = ok / 300.0;
+		fprintf(stderr, "limiter: %d callers, %d ms, service %.0f/s: %.2f/s (%.0f%%), %d "
+				"throttles\n",
+			cases[i].k, (int)cases[i].latency, cases[i].rate, got,
+			100.0 * got / cases[i].rate, thr);
+		ck_assert_msg(got >= 0.9 * cases[i].rate, "%.2f/s of %.0f/s", got, cases[i].rate);
+		ck_assert_msg(thr * 2 <= ok, "%d throttles for %d successes", thr, ok);
+	}
 }
 END_TEST
 
@@ -100,22 +193,36 @@ START_TEST(limiter_cuts_and_reserves)
 {
 	struct plumb_aws_limiter l;
 	plumb_aws_limiter_init(&l);
-	plumb_aws_limiter_on_throttle(&l, 1000);
+	plumb_aws_limiter_on_throttle(&l, 1000, 1000);
 	ck_assert(l.enabled);
 	double r0 = l.rate;
-	plumb_aws_limiter_on_throttle(&l, 1050); /* same window: one signal */
+	plumb_aws_limiter_on_throttle(&l, 1050, 990); /* paced before the cut: same signal */
 	ck_assert(l.rate == r0);
-	plumb_aws_limiter_on_throttle(&l, 1200);
+	plumb_aws_limiter_on_throttle(&l, 1200, 1100); /* paced after it: a new one */
 	ck_assert(l.rate < r0);
-	/* reservations queue: each acquire waits longer than the one before */
+	/* reservations queue: each acquire waits longer than the one before, up to a second */
 	int64_t prev = -1;
-	for (int i = 0; i < 5; i++) {
-		int64_t w = plumb_aws_limiter_acquire(&l, 1200);
+	bool again = false;
+	int reserved = 0;
+	for (;;) {
+		int64_t w = plumb_aws_limiter_acquire(&l, 1200, &again);
+		if (again) {
+			ck_assert_int_gt(w, 0);
+			break;
+		}
 		ck_assert_int_gt(w, prev);
+		ck_assert_int_le(w, 1000);
 		prev = w;
+		reserved++;
 	}
+	ck_assert_int_ge(reserved, 3); /* 3.5/s: about 4 sends reserved ahead */
+	ck_assert_int_le(reserved, 5);
+	double t = l.tokens;
+	bool again2;
+	plumb_aws_limiter_acquire(&l, 1200, &again2);
+	ck_assert(again2 && l.tokens == t); /* no token taken */
 	for (int i = 0; i < 100; i++)
-		plumb_aws_limiter_on_throttle(&l, 2000 + i * 200);
+		plumb_aws_limiter_on_throttle(&l, 2000 + i * 200, 2000 + i * 200);
 	ck_assert(l.rate >= 0.5); /* floor */
 }
 END_TEST
@@ -286,6 +393,7 @@ Suite *aws_policy_suite(void)
 	tcase_add_test(tc, backoff_is_full_jitter_capped);
 	tcase_add_test(tc, limiter_converges_on_fake_clock);
 	tcase_add_test(tc, limiter_cuts_and_reserves);
+	tcase_add_test(tc, limiter_keeps_the_rate_with_calls_on_the_wire);
 	tcase_add_test(tc, ini_parses_aws_flavour);
 	tcase_add_test(tc, ini_survives_hostile_input);
 	tcase_add_test(tc, profile_region_and_endpoints);
