@@ -198,8 +198,8 @@ typedef void (*plumb_apply_cb)(int rc, struct plumb_apply *ex, void *data);
 
 struct plumb_apply_opts {
 	const char *run_id;             /* journal run id; NULL: made from the time and pid */
-	unsigned max_inflight;          /* actions with a call on the wire; 0: 32 (waits that
-					 * sleep between polls do not count) */
+	unsigned max_inflight;          /* actions of one kind with a call on the wire; 0: 32
+					 * (waits that sleep between polls do not count) */
 	int64_t poll_ms;                /* first wait/retry delay; 0: $PLUMB_POLL_MS, else 2000 */
 	int64_t poll_max_ms;            /* delay cap; 0: min(30000, 15 x poll_ms) */
 	int64_t wait_deadline_s;        /* for waits whose plan gives none; 0: 3600 */

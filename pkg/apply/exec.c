@@ -9,9 +9,12 @@
  *   any failure -> FAILED, and every dependant, transitively -> SKIPPED "needs X"
  *
  * Status changes go through set_status(), which keeps the totals and logs old -> new.
- * At most opts->max_inflight actions have a call on the wire (waits sleeping between polls and
- * retries do not count); pkg/aws paces each service further with its rate limiter. Ready
- * actions start in plan order.
+ * At most opts->max_inflight actions of each kind have a call on the wire (waits sleeping
+ * between polls and retries do not count); pkg/aws paces each operation further with its rate
+ * limiter. The cap is per kind because AWS limits each operation on its own: with one shared
+ * cap, a plan that lists every topic, then every model, ... would run one kind at a time, each
+ * at its operation's rate, and the alarms (last in the order, on the slowest operation) would
+ * start only after everything else. Ready actions start in plan order.
  *
  * Outcomes that are not errors:
  *  - a delete that finds nothing (NOT_FOUND class) is done: the thing is gone either way;
@@ -107,7 +110,7 @@ struct plumb_apply {
 	struct plumb_apply_totals totals;
 	char run_id[64];                /* journal run id */
 	int64_t t0;                     /* mono ms at start */
-	unsigned inflight;              /* non-wait actions with a call on the wire */
+	unsigned inflight[PLUMB_KIND__COUNT]; /* non-wait actions with a call on the wire, by kind */
 	uv_timer_t kick;                /* defers the first step out of _start */
 	size_t open_handles;            /* timers not yet closed */
 	bool closing;                   /* handles are being closed */
@@ -186,7 +189,7 @@ static void uncount(struct act *a)
 {
 	if (a->counted) {
 		a->counted = false;
-		a->ex->inflight--;
+		a->ex->inflight[a->pub.kind]--;
 	}
 }
 
@@ -386,7 +389,7 @@ static void send_call(struct act *a, enum plumb_aws_op op, const json_t *input,
 	a->in_call = true;
 	if (a->pub.type != PLUMB_ACTION_WAIT && !a->counted) {
 		a->counted = true;
-		ex->inflight++;
+		ex->inflight[a->pub.kind]++;
 	}
 	set_status(a, PLUMB_APPLY_RUNNING);
 	a->pub.calls++;
@@ -970,7 +973,8 @@ static void pump(struct plumb_apply *ex)
 		struct act *a = &ex->acts[i];
 		if (a->pub.status != PLUMB_APPLY_PENDING || a->unmet)
 			continue;
-		if (a->pub.type != PLUMB_ACTION_WAIT && ex->inflight >= ex->opts.max_inflight)
+		if (a->pub.type != PLUMB_ACTION_WAIT &&
+		    ex->inflight[a->pub.kind] >= ex->opts.max_inflight)
 			continue;
 		start_action(a);
 	}

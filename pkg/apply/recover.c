@@ -20,7 +20,7 @@
  * account. Whatever a row says, the caller then plans from a fresh observation: the rows are
  * the audit trail, the observation is the truth (docs/apply.md, "Crash safety").
  *
- * Cost: one read per open row; at most max_inflight rows are open after a crash.
+ * Cost: one read per open row; at most max_inflight rows per kind are open after a crash.
  */
 #include "apply/apply.h"
 #include "apply/apply_int.h"
