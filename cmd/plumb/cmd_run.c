@@ -91,7 +91,14 @@ int plumb_cmd_run(int argc, char **argv)
 	if (prc > 0)
 		return prc;
 	struct plumb_reconcile_opts o = { .prune = -1, .listen = "127.0.0.1:9464" };
-	const char *token_file = NULL, *log_format = "logfmt", *log_level = "info";
+	/* the environment gives the defaults (as for every command); the flags win */
+	const char *token_file = NULL, *log_format = getenv("PLUMB_LOG_FORMAT"),
+		   *log_level = getenv("PLUMB_LOG_LEVEL");
+	if (!log_format || (strcmp(log_format, "logfmt") != 0 && strcmp(log_format, "json") != 0))
+		log_format = "logfmt";
+	if (!log_level || (strcmp(log_level, "debug") && strcmp(log_level, "warn") &&
+			   strcmp(log_level, "error")))
+		log_level = "info";
 	int code = 0;
 	for (int i = 0; i < nrest && !code; i++) {
 		const char *a = rest[i];
