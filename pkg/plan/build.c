@@ -1128,9 +1128,14 @@ static struct act *gen_update(struct ctx *cx, struct chg *g, struct act *after)
 	case PLUMB_KIND_SCALABLE_TARGET:
 	case PLUMB_KIND_SCALING_POLICY:
 	case PLUMB_KIND_ALARM:
-		/* RegisterScalableTarget ignores Tags on an existing target and PutMetricAlarm on
-		 * an existing alarm: tag changes go through the TAG action */
-		in = put_input(cx, c, spec_of(c), NULL);
+		/*
+		 * RegisterScalableTarget ignores Tags on an existing target and PutMetricAlarm on
+		 * an existing alarm: tag changes go through the TAG action. The wanted tags ride
+		 * along anyway: both calls create what is not there, and an update that meets a
+		 * resource deleted since it was observed must not create it untagged (nobody's,
+		 * a conflict for every later plan). Policies have no tags.
+		 */
+		in = put_input(cx, c, spec_of(c), c->tags);
 		break;
 	case PLUMB_KIND_TOPIC:
 		in = topic_update_input(cx, c);
@@ -1219,8 +1224,9 @@ static void gen_role(struct ctx *cx, struct chg *g)
 		json_decref(spec);
 		return;
 	}
-	/* a re-registered target is new to AWS, so it takes its tags; an alarm keeps its own */
-	a->pub.input = put_input(cx, c, spec, g->role == ROLE_REREGISTER ? tags : NULL);
+	/* a re-registered target is new to AWS, so it takes its tags; an existing alarm keeps
+	 * its own and ignores these, one deleted meanwhile is created owned (see gen_update) */
+	a->pub.input = put_input(cx, c, spec, tags);
 	json_decref(spec);
 	if (g->role == ROLE_REPOINT && a->pub.input)
 		repoint_actions(cx, g, a->pub.input);

@@ -525,7 +525,9 @@ START_TEST(instance_type_change_under_autoscaling)
 	ck_input(act(&f, 9), "{\"AlarmName\":\"clip-scale-from-zero\",\"MetricName\":"
 			     "\"HasBacklogWithoutCapacity\",\"Namespace\":\"AWS/SageMaker\","
 			     "\"Threshold\":1.0,\"AlarmActions\":["
-			     MARKER("ScalingPolicy/clip/scale-from-zero") "]}");
+			     MARKER("ScalingPolicy/clip/scale-from-zero") "],\"Tags\":[{\"Key\":"
+			     "\"plumb:id\",\"Value\":\"Alarm/clip-scale-from-zero\"},{\"Key\":"
+			     "\"plumb:owner\",\"Value\":\"team\"}]}");
 	fx_release(&f);
 }
 END_TEST
@@ -874,7 +876,11 @@ START_TEST(update_with_tags)
 	delta(&f, c, "threshold", "Threshold", "1.0", "2.0", false, false);
 	build(&f);
 	ck_assert_str_eq(sequence(&f), "0 update Alarm/a\n1 tag Alarm/a <- 0\n");
-	ck_input(act(&f, 0), "{\"AlarmName\":\"a\",\"MetricName\":\"M\",\"Threshold\":2.0}");
+	/* the wanted tags ride along (ignored by an existing alarm, owned by one made anew); the
+	 * tag action changes them */
+	ck_input(act(&f, 0), "{\"AlarmName\":\"a\",\"MetricName\":\"M\",\"Threshold\":2.0,"
+			     "\"Tags\":[{\"Key\":\"plumb:id\",\"Value\":\"Alarm/a\"},{\"Key\":"
+			     "\"plumb:owner\",\"Value\":\"team\"},{\"Key\":\"team\",\"Value\":\"new\"}]}");
 	fx_release(&f);
 }
 END_TEST
