@@ -264,6 +264,8 @@ static void release_action(struct rc_exec *e, const struct plumb_apply_action *a
 	struct rc_res *r = res_by_address(e->d, a->address);
 	if (r && r->busy > 0)
 		r->busy--;
+	if (r)
+		r->released_mono = mono_ms();
 }
 
 static void on_exec_event(const struct plumb_apply_event *ev, void *data)
@@ -496,7 +498,7 @@ static unsigned update_resources(struct plumb_reconciler *d, const struct plumb_
 
 /* Which actions may run now; the others wait (busy, backed off, paused, failed for good). */
 static json_t *select_actions(struct plumb_reconciler *d, const json_t *actions,
-			      const json_t *refused, unsigned *deferred_n)
+			      const json_t *refused, unsigned *deferred_n, unsigned *stale_n)
 {
 	json_t *kept = json_array();
 	size_t n = json_array_size(actions), maxid = 0;
@@ -512,7 +514,7 @@ static json_t *select_actions(struct plumb_reconciler *d, const json_t *actions,
 		return NULL;
 	}
 	int64_t now = mono_ms();
-	*deferred_n = 0;
+	*deferred_n = *stale_n = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_t *a = json_array_get(actions, i);
 		json_int_t id = json_integer_value(json_object_get(a, "id"));
@@ -525,6 +527,17 @@ static json_t *select_actions(struct plumb_reconciler *d, const json_t *actions,
 			drop = true;
 		if (!drop && r && r->busy > 0)
 			drop = defer = true;
+		if (!drop && r && r->released_mono >= d->pass_started_mono) {
+			/*
+			 * An executor finished an action of it after this pass began observing: the
+			 * plan rests on what AWS was before. Acting on it anyway can undo that
+			 * action; PutMetricAlarm planned as an update of an alarm an executor then
+			 * deleted would create it again, untagged, as nobody's. The next pass reads
+			 * it again.
+			 */
+			drop = defer = true;
+			(*stale_n)++;
+		}
 		if (!drop && r && r->retry_at_ms > now)
 			drop = true;
 		size_t j;
@@ -688,14 +701,16 @@ static void on_pass_observed(int rc, const struct plumb_err *oerr, void *data)
 	const json_t *actions = json_object_get(doc, "actions");
 	if (plumb_apply_failed_hashes(d->s.state, actions, &refused, &err) != 0)
 		goto fail;
-	unsigned deferred = 0;
-	kept = select_actions(d, actions, refused, &deferred);
+	unsigned deferred = 0, stale = 0;
+	kept = select_actions(d, actions, refused, &deferred, &stale);
 	if (!kept) {
 		plumb_err_set(&err, PLUMB_ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (deferred)
-		d->deferred = true;
+		d->deferred = true; /* after the executor that holds them */
+	if (stale)
+		plumb__rc_request_pass(d, "verify"); /* now: nothing holds them any more */
 	log_drift(d, id);
 	json_object_set_new(rec, "actions", json_integer((json_int_t)json_array_size(kept)));
 	plumb_diff_release(&df);

@@ -27,6 +27,9 @@ struct rc_res {
 	char *drift_since;      /* when its drift was first seen (ISO-8601), or NULL */
 	char spec_hash[65];     /* wanted spec hash, "" when none */
 	int busy;               /* unfinished actions of it in running executors */
+	int64_t released_mono;  /* when an executor last finished an action of it (monotonic
+				 * ms), 0 when never: a pass that began observing before then
+				 * planned from what AWS was before that action */
 	unsigned failures;      /* consecutive failed actions */
 	int64_t retry_at_ms;    /* backed off until then (monotonic ms), 0 when not */
 	bool terminal;          /* its spec failed for good: not retried until it changes */
