@@ -282,7 +282,8 @@ int64_t plumb_aws_backoff_ms(int retry, double rand01);
 /*
  * Adaptive client-side rate limiter (one per operation and region: AWS throttles each API on
  * its own, so a throttled PutMetricAlarm does not slow DescribeAlarms): a token bucket whose fill
- * rate is unlimited until the first throttle, then starts at 5/s and is
+ * rate is unlimited until the first throttle, then starts at 0.7 x the successes of the last
+ * second (at least 5/s) and is
  * - cut x0.7 on a throttle of an attempt that took its token after the last cut (one cut per
  *   window: the throttles of attempts paced at the old rate repeat the signal already acted on);
  * - raised on success by max(0.5, rate/10) per second, while the callers use the rate it has
@@ -303,6 +304,8 @@ struct plumb_aws_limiter {
 	int64_t last_throttle_ms; /* mono time of the last throttle */
 	int64_t last_cut_ms;      /* mono time of the last cut of the rate */
 	int64_t last_raise_ms;    /* mono time of the last raise */
+	int64_t win_ms;       /* start of the current one-second window of successes */
+	unsigned win_n, prev_n; /* successes in it, and in the window before */
 	uint64_t throttles;   /* count, for tests and metrics */
 };
 void plumb_aws_limiter_init(struct plumb_aws_limiter *l);

@@ -105,9 +105,14 @@ void plumb_aws_limiter_on_throttle(struct plumb_aws_limiter *l, int64_t now, int
 {
 	l->throttles++;
 	if (!l->enabled) {
-		/* first throttle: start from a modest rate; successes raise it from there */
+		/*
+		 * First throttle: start just under what the service answered in the last second
+		 * (at least 5/s); successes raise it from there. A fixed 5/s start took the 20/s
+		 * Describes 14 s to climb back, which is most of a short read burst.
+		 */
 		l->enabled = true;
-		l->rate = 5.0;
+		unsigned recent = l->win_n > l->prev_n ? l->win_n : l->prev_n;
+		l->rate = LIMITER_BETA * recent > 5.0 ? LIMITER_BETA * recent : 5.0;
 		l->tokens = 0;
 		l->last_fill_ms = now;
 	} else if (paced >= l->last_cut_ms) {
@@ -134,6 +139,13 @@ void plumb_aws_limiter_on_throttle(struct plumb_aws_limiter *l, int64_t now, int
 
 void plumb_aws_limiter_on_success(struct plumb_aws_limiter *l, int64_t now)
 {
+	/* successes per one-second window, kept while off too: the start rate of the next throttle */
+	if (now - l->win_ms >= 1000) {
+		l->prev_n = now - l->win_ms < 2000 ? l->win_n : 0;
+		l->win_n = 0;
+		l->win_ms = now;
+	}
+	l->win_n++;
 	if (!l->enabled)
 		return;
 	double dt = (double)(now - l->last_raise_ms) / 1000.0;

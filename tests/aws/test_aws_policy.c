@@ -174,14 +174,19 @@ START_TEST(limiter_keeps_the_rate_with_calls_on_the_wire)
 		int k;
 		int64_t latency;
 		double rate;
-	} cases[] = { { 32, 30, 3 }, { 32, 30, 10 }, { 32, 200, 3 }, { 8, 30, 20 }, { 1, 30, 3 } };
+		int seconds;
+	} cases[] = { { 32, 30, 3, 300 },  { 32, 30, 10, 300 }, { 32, 200, 3, 300 },
+		      { 8, 30, 20, 300 },  { 1, 30, 3, 300 },
+		      /* a burst of reads: the first seconds count */
+		      { 64, 30, 20, 10 } };
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int thr;
-		int ok = limiter_sim(cases[i].k, cases[i].latency, cases[i].rate, 300, &thr);
-		double got = ok / 300.0;
-		fprintf(stderr, "limiter: %d callers, %d ms, service %.0f/s: %.2f/s (%.0f%%), %d "
-				"throttles\n",
-			cases[i].k, (int)cases[i].latency, cases[i].rate, got,
+		int ok = limiter_sim(cases[i].k, cases[i].latency, cases[i].rate, cases[i].seconds,
+				     &thr);
+		double got = ok / (double)cases[i].seconds;
+		fprintf(stderr, "limiter: %d callers, %d ms, service %.0f/s, %d s: %.2f/s (%.0f%%), "
+				"%d throttles\n",
+			cases[i].k, (int)cases[i].latency, cases[i].rate, cases[i].seconds, got,
 			100.0 * got / cases[i].rate, thr);
 		ck_assert_msg(got >= 0.9 * cases[i].rate, "%.2f/s of %.0f/s", got, cases[i].rate);
 		ck_assert_msg(thr * 2 <= ok, "%d throttles for %d successes", thr, ok);
