@@ -352,3 +352,32 @@ def test_steady_state_after_apply_makes_no_per_resource_read(ws):
         'ListModels', 'ListEndpointConfigs', 'ListEndpoints', 'DescribeScalableTargets',
         'DescribeScalingPolicies', 'DescribeAlarms', 'ListTopics', 'GetResources',
         'GetCallerIdentity'}, calls
+
+
+def test_alarm_update_that_meets_a_deleted_alarm_creates_it_owned(ws):
+    """PutMetricAlarm creates what is not there. A plan that updates an alarm, carried out
+    after the alarm was deleted (a stale plan: the daemon's passes overlap with their
+    executors), must not leave it untagged: nobody's, a conflict for every later plan."""
+    import apply_helpers as A
+    P.copy_examples(ws.m, 'realtime-autoscaling')
+    rc, out, err = C.apply(ws.env, ws.m, ws.state, '--yes')
+    assert rc == 0, out + err
+    P.edit(os.path.join(ws.m, 'realtime-autoscaling', 'autoscaling.yaml'),
+           'Invocation5XXErrors sum >= 10', 'Invocation5XXErrors sum >= 20')
+    saved = str(ws.tmp / 'plan.json')
+    rc, p, err = P.plan(ws.env, ws.m, ws.state, '-o', saved)
+    assert rc == 2, err
+    assert [(r['address'], r['action']) for r in p['resources'] if r['action'] != 'none'] == \
+        [('Alarm/product-ranker-5xx', 'update')]
+    cw = ws.emu.boto3_client('cloudwatch')
+    cw.delete_alarms(AlarmNames=['product-ranker-5xx'])
+    # the executor runs the saved actions as they are (the CLI would refuse a moved state)
+    rc, res, _, other = A.run(ws.env, saved, ws.state)
+    assert rc == 0, (res, other)
+    alarm = cw.describe_alarms(AlarmNames=['product-ranker-5xx'])['MetricAlarms'][0]
+    assert alarm['Threshold'] == 20
+    tags = {t['Key']: t['Value'] for t in
+            cw.list_tags_for_resource(ResourceARN=alarm['AlarmArn'])['Tags']}
+    assert tags.get('plumb:id') == 'Alarm/product-ranker-5xx', tags
+    assert tags.get('plumb:owner'), tags
+    converged(ws)
