@@ -12,9 +12,10 @@
  *            means the resource went away between list and read: its row is dropped (as the
  *            next list would), not the pass failed.
  *   COMMIT   synchronous, in one state transaction: put every row seen, delete rows of the
- *            account+region not seen, set meta "observed:<account>:<region>"; then load the
- *            rows into the caller's set. Being synchronous matters: passes of several regions
- *            share one state connection, and their transactions must not interleave.
+ *            account+region not seen, set meta "observed:<account>:<region>"; then hand the
+ *            rows over to the caller's set (they are what the state holds now). Being
+ *            synchronous matters: passes of several regions share one state connection,
+ *            and their transactions must not interleave.
  *
  * Any other failure is remembered (the first one wins), nothing new is started, the calls in
  * flight are let finish, and the callback gets the error with the state untouched.
@@ -286,8 +287,28 @@ static int commit(struct plumb_observe *ob)
 		goto rollback;
 	ob->stats.resources = written;
 	ob->stats.removed = removed;
-	if ((rc = plumb_state_load_observed(ob->s, ob->account, ob->a->region, ob->out, &e)) != 0)
-		goto fail;
+	/*
+	 * The rows just written are the rows of this account+region now (the lock keeps other
+	 * writers out): hand them over instead of reading them back, which held a third copy of
+	 * every resource (cache, rows, reloaded set) at the pass's peak.
+	 */
+	plumb_observed_set_release(&ob->cache);
+	for (size_t i = 0; i < ob->entries.len; i++) {
+		struct entry *en = ob->entries.items[i];
+		if (en->gone || !en->o)
+			continue;
+		struct plumb_observed *o = en->o;
+		enum plumb_kind kind = o->kind;
+		en->o = NULL;
+		if ((rc = plumb_observed_set_add(ob->out, o)) != 0) { /* takes o either way */
+			if (rc == PLUMB_EEXIST)
+				plumb_err_set(&e, rc, "observe: a %s is in the set twice",
+					      plumb_kind_name(kind));
+			else
+				plumb_err_set(&e, rc, "observe: out of memory");
+			goto fail;
+		}
+	}
 	return 0;
 rollback:
 	plumb_state_rollback(ob->s);
