@@ -585,6 +585,15 @@ enum plumb_err_class plumb_aws_classify(const struct plumb_err *e)
 	if (strcmp(e->aws_code, "ValidationException") == 0 && strcmp(e->service, "sagemaker") == 0 &&
 	    strncmp(aws_message(e), "Resource ", 9) == 0 && strstr(e->msg, "does not exist"))
 		return PLUMB_ERRC_NOT_FOUND;
+	/*
+	 * Application Auto Scaling names a missing endpoint or variant (deleted, or not created
+	 * yet) with ValidationException, reference §7.1: what the call names is missing, which
+	 * says nothing against the request. As TERMINAL it condemned the target's spec until the
+	 * manifest changed, after a pass that registered it while the endpoint was being replaced.
+	 */
+	if (strcmp(e->aws_code, "ValidationException") == 0 &&
+	    strcmp(e->service, "application-autoscaling") == 0 && strstr(e->msg, "does not exist"))
+		return PLUMB_ERRC_NOT_FOUND;
 	if (in_list(transient_codes, e->aws_code))
 		return PLUMB_ERRC_RETRYABLE;
 	if (in_list(not_found_codes, e->aws_code))

@@ -167,6 +167,12 @@ static const struct {
 	  "{\"__type\":\"ValidationException\",\"message\":\"Resource \\\"arn:aws:sagemaker:"
 	  "us-east-1:1:model/m\\\" does not exist or is not taggable.\"}", "", "ValidationException",
 	  PLUMB_ERRC_NOT_FOUND, "" },
+	{ PLUMB_AWS_OP_AAS_REGISTER_SCALABLE_TARGET, 400,
+	  "{\"__type\":\"ValidationException\",\"message\":\"The endpoint s1 does not exist.\"}", "",
+	  "ValidationException", PLUMB_ERRC_NOT_FOUND, "" },
+	{ PLUMB_AWS_OP_AAS_REGISTER_SCALABLE_TARGET, 400,
+	  "{\"__type\":\"ValidationException\",\"message\":\"Unsupported scalable dimension x\"}",
+	  "", "ValidationException", PLUMB_ERRC_TERMINAL, "" },
 };
 
 START_TEST(error_parsing_and_classes)
