@@ -2,7 +2,9 @@
 
 Owns the faults applied to AWS requests, each optionally restricted to a service and/or operation:
 
-- ``latency``:   sleep ``ms`` (+ uniform ``jitter_ms``) before answering;
+- ``latency``:   sleep ``ms`` (+ uniform ``jitter_ms``) before answering; with ``floor`` true,
+                 answer no sooner than that after the request arrived instead (the emulator's
+                 own work counts towards it, as a service's does towards its latency);
 - ``drop``:      close the connection without a reply, with probability ``rate``;
 - ``throttle``:  token buckets (``rate`` tokens/s, ``burst`` capacity), one per rule and operation;
                  an empty bucket answers the service's throttling error;
@@ -63,8 +65,11 @@ class _Rule:
         if kind == 'latency':
             self.ms = float(spec.get('ms', 0))
             self.jitter = float(spec.get('jitter_ms', 0))
+            self.floor = spec.get('floor', False)
             if self.ms < 0 or self.jitter < 0:
                 raise ValueError('latency must be >= 0')
+            if not isinstance(self.floor, bool):
+                raise ValueError('floor must be true or false')
         elif kind in ('drop', 'errors'):
             if rate is None:
                 raise ValueError('%s rule needs rate (0..1) or count' % kind)
@@ -163,13 +168,14 @@ class Faults:
     # -- application -------------------------------------------------------------------------
 
     def latency(self, service, operation):
-        """Seconds to sleep before answering."""
+        """(seconds, floor): sleep that long before answering, or (floor) answer no sooner than
+        that long after the request arrived, the emulator's own work included."""
         for r in self._rules['latency']:
             if r.matches(service, operation):
                 with self._lock:
                     extra = self._rng.uniform(0, r.jitter) if r.jitter else 0.0
-                return (r.ms + extra) / 1000.0
-        return 0.0
+                return (r.ms + extra) / 1000.0, r.floor
+        return 0.0, False
 
     def _fires(self, kind, service, operation, after):
         for r in self._rules[kind]:

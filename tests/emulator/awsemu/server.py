@@ -153,6 +153,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _aws(self, method, path, query, body):
         emu = self.server.emu
         t0 = time.perf_counter()
+        not_before = None  # a latency floor: the reply leaves no sooner
         rid = request_id()
         raw_headers = self.headers.items()
         headers = {k.lower(): v for k, v in raw_headers}
@@ -170,9 +171,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             op_model = info.operation(op)
             if op_model is None or op not in HANDLERS[svc]:
                 raise errors.unknown_operation(svc, op, info.api_version)
-            delay = emu.faults.latency(svc, op)
-            if delay:
+            delay, floor = emu.faults.latency(svc, op)
+            if delay and not floor:
                 time.sleep(delay)
+            elif delay:
+                not_before = t0 + delay
             principal = None
             _, region = sigv4.scope_of(headers)
             if op in UNSIGNED.get(svc, ()):
@@ -219,6 +222,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             e = errors.internal(models.SERVICES.get(svc) or models.SERVICES['sagemaker'])
             status, code = e.status, e.code
             reply = self._error_reply(svc, protocol, e, rid)
+        wait = not_before - time.perf_counter() if not_before is not None else 0
+        if wait > 0:
+            time.sleep(wait)
         # log before answering, so a client that reads the call log right after its reply
         # always finds its call there
         emu.calls.record(svc, op, status, code, (time.perf_counter() - t0) * 1000.0,

@@ -26,6 +26,18 @@ def test_latency_fixed_jitter_and_scoped(emu, sm, aws):
     assert _timed(sm.list_models) < 0.1
 
 
+def test_latency_floor_counts_the_emulators_own_work(emu, sm):
+    # a floor: the reply leaves 150 ms after the request came in, not 150 ms plus the work
+    emu.set_faults({'latency': [{'operation': 'ListModels', 'ms': 150, 'floor': True}]})
+    took = _timed(sm.list_models)
+    assert 0.15 <= took < 0.4
+    call = emu.calls(operation='ListModels')[-1]
+    assert call['duration_ms'] >= 150
+    with pytest.raises(Exception):
+        emu.set_faults({'latency': [{'ms': 10, 'floor': 'yes'}]})
+    emu.clear_faults()
+
+
 def test_throttling_buckets_per_operation(emu, sm, aws):
     emu.set_faults({'throttle': [{'rate': 0.001, 'burst': 3}]})
     for _ in range(3):
