@@ -1,5 +1,5 @@
-"""The fault storm: for RELIABILITY_STORM_SECONDS (300 by default; `make test` runs 60) the
-emulator answers 30% of calls with a 5xx, drops 3% of connections, loses the reply of 10% of
+"""The fault storm: for RELIABILITY_STORM_SECONDS (300 by default; `make test` runs 40,
+`make asan` 60) the emulator answers 30% of calls with a 5xx, drops 3% of connections, loses the reply of 10% of
 the creates after doing them (the ambiguous failure a retry must reconcile), and, in bursts,
 throttles every service (4 calls/s per operation, 5 s in every 15) and adds latency spikes of
 0.4-1.0 s (4 s in every 20). Meanwhile 20 stacks (140 resources) are converged and kept moving: rolling updates
@@ -42,6 +42,7 @@ class Storm:
     def __init__(self, emu, seed=7):
         self.emu = emu
         self.seed = seed
+        self.seeded = False
         self.stop_ev = threading.Event()
         self.spikes = []  # (start, end) epoch seconds
         self.bursts = 0
@@ -49,7 +50,12 @@ class Storm:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _set(self, throttle, latency):
-        f = dict(BASE, seed=self.seed)
+        f = dict(BASE)
+        if not self.seeded:
+            # seed once: reseeding at every switch would replay the same draws, so the lone
+            # retry that comes first after a switch would meet the same 5xx every time
+            f['seed'] = self.seed
+            self.seeded = True
         if throttle:
             f['throttle'] = THROTTLE
         if latency:
@@ -143,14 +149,21 @@ def finish_checks(ws, want, f):
 
 
 def test_fault_storm_daemon_converges_20_stacks(ws, daemon):
-    """Strict: no duplicate, no orphan, a whole state file, a clean plan, in_sync within 2
-    minutes of the faults stopping, exit 0 on SIGTERM. Converging while the faults still blow
-    is checked too; when it does not happen the test ends XFAIL with the daemon's pass errors
-    (known: see docs/reliability.md, "Findings")."""
+    """It converges while the faults still blow: every resource in_sync on /status within the
+    quiet last quarter of the storm plus 60% of its length (45 s at least), the storm still
+    on. Then, with the faults off: in_sync again after a /sync, exit 0 on SIGTERM, no
+    duplicate, no orphan, a whole state file, a clean plan. On a failure to converge under
+    faults the message gives the daemon's passes by result, pass errors and failed actions.
+
+    The under-faults requirement holds for storms of 2 minutes and more (make test-reliability:
+    5 minutes). The short forms (make test: 40 s, make asan: 60 s) have a quiet quarter of
+    10-15 s, less than one pass takes under 30% 5xx when a read needs its later attempts
+    (backoff up to 20 s): they report whether and when it converged under faults and assert the
+    rest."""
     names = C.stacks(ws.m, 20)
     want = R.wanted(ws.env, ws.m, ws.tmp)
     assert len(want) == 140
-    env = dict(ws.env, PLUMB_LOG_LEVEL='info')
+    env = dict(ws.env, PLUMB_LOG_LEVEL=os.environ.get('RELIABILITY_LOG_LEVEL', 'info'))
     storm = Storm(ws.emu).start()
     p, base = R.start_daemon(env, ws.m, ws.state, '--resync', '2s', '--prune')
     stop = threading.Event()
@@ -182,7 +195,7 @@ def test_fault_storm_daemon_converges_20_stacks(ws, daemon):
         f = record(ws, storm, 'daemon')
     assert rc == 0, p.stderr[-3000:]
     finish_checks(ws, want, f)
-    if under_faults is None:
+    if under_faults is None and R.STORM_SECONDS >= 120:
         passes = {}
         for r in re.findall(r'event=pass\.end .*?result=(\w+)', p.stderr):
             passes[r] = passes.get(r, 0) + 1
@@ -190,9 +203,9 @@ def test_fault_storm_daemon_converges_20_stacks(ws, daemon):
         codes = {}
         for c in re.findall(r'event=action\.failed .*?code=(\S+)', p.stderr):
             codes[c] = codes.get(c, 0) + 1
-        pytest.xfail('plumb run did not reach in_sync while the storm blew; it did once the '
-                     'faults stopped, with no duplicate. Passes by result: %s; pass errors: %s; '
-                     'failed actions by code: %s; %s' % (passes, errors[:3], codes, why[:300]))
+        pytest.fail('plumb run did not reach in_sync while the storm blew (it did once the '
+                    'faults stopped, with no duplicate). Passes by result: %s; pass errors: %s; '
+                    'failed actions by code: %s; %s' % (passes, errors[:3], codes, why[:300]))
 
 
 def test_fault_storm_repeated_apply(ws):
