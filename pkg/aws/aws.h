@@ -299,7 +299,6 @@ struct plumb_aws_limiter {
 	double rate;          /* tokens per second */
 	double tokens;        /* may be negative (reservations) */
 	double burst;         /* max tokens kept */
-	double last_throttle_rate; /* rate when last throttled */
 	int64_t last_fill_ms; /* mono time of the last refill */
 	int64_t last_throttle_ms; /* mono time of the last throttle */
 	int64_t last_cut_ms;      /* mono time of the last cut of the rate */
