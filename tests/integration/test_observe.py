@@ -402,3 +402,32 @@ def test_resource_gone_between_list_and_read_is_dropped(world):
     assert ('Model', 'Model-A') not in rows and ('Endpoint', 'ep-a') in rows
     assert lines[0]['stats']['resources'] == len(rows) == 13
     assert ('Model', 'Model-A') not in world.cached()[1]
+
+
+def test_rows_come_in_the_order_a_load_from_the_state_gives(world):
+    """The pass hands its rows over in the state's order (kind, name case-folded for SageMaker
+    kinds, parent), not in list order: export prints in set order, and a live export must
+    equal an export from the cache. A policy created last with the first name, and a model
+    whose capital sorts it elsewhere than its folded name, tell the two orders apart."""
+    world.aas.put_scaling_policy(
+        PolicyName='aaa-created-last', ServiceNamespace='sagemaker', ResourceId=TARGET,
+        ScalableDimension=DIM, PolicyType='StepScaling',
+        StepScalingPolicyConfiguration={
+            'AdjustmentType': 'ChangeInCapacity',
+            'StepAdjustments': [{'MetricIntervalLowerBound': 0, 'ScalingAdjustment': 1}]})
+    world.sm.create_model(ModelName='Zulu', ExecutionRoleArn=ROLE,
+                          PrimaryContainer={'Image': IMAGE}, Tags=OURS)
+
+    def order(args):
+        p = subprocess.run([TOOL, '--state', world.state, '--owner', 'team-a', '--account',
+                            ACCOUNT, *args], env=world.env, capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 0, p.stdout + p.stderr
+        return [(r['kind'], r['name'], r.get('parent')) for r in
+                map(json.loads, p.stdout.splitlines()[1:])]
+    live = order([])
+    assert live == order(['--cached'])
+    policies = [n for k, n, _ in live if k == 'ScalingPolicy']
+    assert policies == sorted(policies) and policies[0] == 'aaa-created-last'
+    models = [n for k, n, _ in live if k == 'Model']
+    assert models == sorted(models, key=str.lower), models
