@@ -225,6 +225,12 @@ void plumb_observed_set_init(struct plumb_observed_set *s);
 void plumb_observed_set_release(struct plumb_observed_set *s);
 /* Adds o (the set takes it). PLUMB_EEXIST (and o freed) when its identity is present. */
 int plumb_observed_set_add(struct plumb_observed_set *s, struct plumb_observed *o);
+/*
+ * Sorts s's items from index `from` on into the order pkg/state loads rows in (its ORDER BY
+ * region, kind, name_key, parent): region, kind by name, name (case-folded for SageMaker
+ * kinds, as in plumb_observed_key), a policy's parent. The index is unaffected.
+ */
+void plumb_observed_set_sort(struct plumb_observed_set *s, size_t from);
 /* The item with this identity, or NULL. parent is only used for scaling policies. */
 struct plumb_observed *plumb_observed_find(const struct plumb_observed_set *s,
 					   enum plumb_kind kind, const char *region,

@@ -95,6 +95,39 @@ char *plumb_observed_key(enum plumb_kind kind, const char *region, const char *n
 	return plumb_buf_detach(&b, NULL);
 }
 
+static int cmp_str(const char *a, const char *b, bool fold)
+{
+	for (a = a ? a : "", b = b ? b : ""; *a || *b; a++, b++) {
+		int ca = fold ? tolower((unsigned char)*a) : (unsigned char)*a;
+		int cb = fold ? tolower((unsigned char)*b) : (unsigned char)*b;
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+	}
+	return 0;
+}
+
+static int state_order(const void *x, const void *y)
+{
+	const struct plumb_observed *a = *(struct plumb_observed *const *)x;
+	const struct plumb_observed *b = *(struct plumb_observed *const *)y;
+	int c = cmp_str(a->region, b->region, false);
+	if (!c)
+		c = strcmp(plumb_kind_name(a->kind), plumb_kind_name(b->kind));
+	if (!c)
+		c = cmp_str(a->name, b->name, sagemaker_kind(a->kind));
+	if (!c)
+		c = cmp_str(a->kind == PLUMB_KIND_SCALING_POLICY ? a->parent : NULL,
+			    b->kind == PLUMB_KIND_SCALING_POLICY ? b->parent : NULL, false);
+	return c;
+}
+
+void plumb_observed_set_sort(struct plumb_observed_set *s, size_t from)
+{
+	if (from < s->items.len && s->items.len - from > 1)
+		qsort(s->items.items + from, s->items.len - from, sizeof(s->items.items[0]),
+		      state_order);
+}
+
 void plumb_observed_set_init(struct plumb_observed_set *s)
 {
 	memset(s, 0, sizeof(*s));

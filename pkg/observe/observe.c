@@ -251,35 +251,6 @@ static void finish(struct plumb_observe *ob)
 
 /* ---------------------------------------------------------------- COMMIT */
 
-/*
- * The order of pkg/state's observed-row loads (ORDER BY account, region, kind, name_key,
- * parent): kind by name, then the name, case-folded for SageMaker kinds (their names are
- * case-insensitive), then a policy's parent. One account and region per pass.
- */
-static int state_order(const void *x, const void *y)
-{
-	const struct plumb_observed *a = *(struct plumb_observed *const *)x;
-	const struct plumb_observed *b = *(struct plumb_observed *const *)y;
-	int c = strcmp(plumb_kind_name(a->kind), plumb_kind_name(b->kind));
-	if (c)
-		return c;
-	bool fold = a->kind == PLUMB_KIND_MODEL || a->kind == PLUMB_KIND_ENDPOINT_CONFIG ||
-		    a->kind == PLUMB_KIND_ENDPOINT;
-	const char *an = a->name ? a->name : "", *bn = b->name ? b->name : "";
-	for (; *an || *bn; an++, bn++) {
-		unsigned char ca = (unsigned char)*an, cb = (unsigned char)*bn;
-		if (fold && ca >= 'A' && ca <= 'Z')
-			ca = (unsigned char)(ca - 'A' + 'a');
-		if (fold && cb >= 'A' && cb <= 'Z')
-			cb = (unsigned char)(cb - 'A' + 'a');
-		if (ca != cb)
-			return ca < cb ? -1 : 1;
-	}
-	const char *ap = a->kind == PLUMB_KIND_SCALING_POLICY && a->parent ? a->parent : "";
-	const char *bp = b->kind == PLUMB_KIND_SCALING_POLICY && b->parent ? b->parent : "";
-	return strcmp(ap, bp);
-}
-
 static int commit(struct plumb_observe *ob)
 {
 	struct plumb_err e;
@@ -345,9 +316,7 @@ static int commit(struct plumb_observe *ob)
 		}
 	}
 	/* in the order a load from the state gives them, which callers print in (export) */
-	if (ob->out->items.len - first > 1)
-		qsort(ob->out->items.items + first, ob->out->items.len - first,
-		      sizeof(ob->out->items.items[0]), state_order);
+	plumb_observed_set_sort(ob->out, first);
 	return 0;
 rollback:
 	plumb_state_rollback(ob->s);

@@ -392,6 +392,40 @@ START_TEST(arns_in_the_region_partition)
 }
 END_TEST
 
+/* The state's load order: kind by name, name case-folded for SageMaker kinds only, parent. */
+START_TEST(observed_set_sorts_in_the_state_order)
+{
+	struct plumb_observed_set set;
+	plumb_observed_set_init(&set);
+	static const struct {
+		enum plumb_kind kind;
+		const char *name, *parent;
+	} in[] = {
+		{ PLUMB_KIND_TOPIC, "b", NULL },
+		{ PLUMB_KIND_MODEL, "Zulu", NULL },
+		{ PLUMB_KIND_SCALING_POLICY, "p", "endpoint/b/variant/v" },
+		{ PLUMB_KIND_MODEL, "alpha-2", NULL },
+		{ PLUMB_KIND_TOPIC, "B", NULL },
+		{ PLUMB_KIND_MODEL, "alpha", NULL },
+		{ PLUMB_KIND_SCALING_POLICY, "p", "endpoint/a/variant/v" },
+		{ PLUMB_KIND_ALARM, "z", NULL },
+	};
+	for (size_t i = 0; i < PLUMB_ARRAY_LEN(in); i++)
+		ck_assert_int_eq(plumb_observed_set_add(&set, plumb_observed_new(in[i].kind,
+						"us-east-1", in[i].name, in[i].parent)), 0);
+	plumb_observed_set_sort(&set, 1); /* the first item stays where it is */
+	static const int want[] = { 0, 7, 5, 3, 1, 6, 2, 4 }; /* indices into in[] */
+	for (size_t i = 0; i < PLUMB_ARRAY_LEN(want); i++) {
+		const struct plumb_observed *o = set.items.items[i];
+		ck_assert_msg(o->kind == in[want[i]].kind && strcmp(o->name, in[want[i]].name) == 0 &&
+				      (o->parent == NULL) == (in[want[i]].parent == NULL) &&
+				      (!o->parent || strcmp(o->parent, in[want[i]].parent) == 0),
+			      "position %zu: %s %s", i, plumb_kind_name(o->kind), o->name);
+	}
+	plumb_observed_set_release(&set);
+}
+END_TEST
+
 Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -408,6 +442,7 @@ Suite *model_suite(void)
 	tcase_add_test(tc, spec_hash_pinned);
 	tcase_add_test(tc, canonical_leaves_input_alone);
 	tcase_add_test(tc, arns_in_the_region_partition);
+	tcase_add_test(tc, observed_set_sorts_in_the_state_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
