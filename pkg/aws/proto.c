@@ -524,22 +524,46 @@ static const char *const conflict_codes[] = {
 	"ConcurrentAccess", "ConcurrentModificationException", NULL,
 };
 
-/* SageMaker ValidationException messages, longest prefix first (reference §13.2). */
+/*
+ * Errors whose class lies in the message, not the code: the first rule whose service, code,
+ * message prefix and (if given) substring match decides. SageMaker says everything with
+ * ValidationException (reference §13.2; longest prefix first); Application Auto Scaling names
+ * a missing endpoint or variant with it too (§7.1: a deleted or not-yet-created endpoint says
+ * nothing against the request, and as terminal it condemned a target's spec); SNS says
+ * "already exists with different tags" with InvalidParameter.
+ */
 static const struct {
-	const char *prefix;
+	const char *service, *code; /* both must match */
+	const char *prefix;         /* of the AWS message */
+	const char *contains;       /* and somewhere in it, or NULL */
 	enum plumb_err_class cls;
-	const char *resource;
-} sm_prefixes[] = {
-	{ "Could not find endpoint configuration", PLUMB_ERRC_NOT_FOUND, "EndpointConfig" },
-	{ "Could not find endpoint", PLUMB_ERRC_NOT_FOUND, "Endpoint" },
-	{ "Could not find model", PLUMB_ERRC_NOT_FOUND, "Model" },
-	{ "Could not find", PLUMB_ERRC_NOT_FOUND, "" },
-	{ "Cannot create already existing endpoint configuration", PLUMB_ERRC_CONFLICT,
-	  "EndpointConfig" },
-	{ "Cannot create already existing endpoint", PLUMB_ERRC_CONFLICT, "Endpoint" },
-	{ "Cannot create already existing model", PLUMB_ERRC_CONFLICT, "Model" },
-	{ "Cannot create already existing", PLUMB_ERRC_CONFLICT, "" },
-	{ "Cannot update in-progress", PLUMB_ERRC_CONFLICT, "Endpoint" },
+	const char *resource;       /* the kind the message names, "" when it names none */
+	bool exists;                /* "already exists": a create met its name taken */
+} msg_rules[] = {
+	{ "sagemaker", "ValidationException", "Could not find endpoint configuration", NULL,
+	  PLUMB_ERRC_NOT_FOUND, "EndpointConfig", false },
+	{ "sagemaker", "ValidationException", "Could not find endpoint", NULL, PLUMB_ERRC_NOT_FOUND,
+	  "Endpoint", false },
+	{ "sagemaker", "ValidationException", "Could not find model", NULL, PLUMB_ERRC_NOT_FOUND,
+	  "Model", false },
+	{ "sagemaker", "ValidationException", "Could not find", NULL, PLUMB_ERRC_NOT_FOUND, "",
+	  false },
+	{ "sagemaker", "ValidationException", "Cannot create already existing endpoint configuration",
+	  NULL, PLUMB_ERRC_CONFLICT, "EndpointConfig", true },
+	{ "sagemaker", "ValidationException", "Cannot create already existing endpoint", NULL,
+	  PLUMB_ERRC_CONFLICT, "Endpoint", true },
+	{ "sagemaker", "ValidationException", "Cannot create already existing model", NULL,
+	  PLUMB_ERRC_CONFLICT, "Model", true },
+	{ "sagemaker", "ValidationException", "Cannot create already existing", NULL,
+	  PLUMB_ERRC_CONFLICT, "", true },
+	{ "sagemaker", "ValidationException", "Cannot update in-progress", NULL, PLUMB_ERRC_CONFLICT,
+	  "Endpoint", false },
+	/* tag calls on a resource deleted meanwhile: 'Resource "arn" does not exist ...' */
+	{ "sagemaker", "ValidationException", "Resource ", "does not exist", PLUMB_ERRC_NOT_FOUND, "",
+	  false },
+	{ "application-autoscaling", "ValidationException", "", "does not exist",
+	  PLUMB_ERRC_NOT_FOUND, "", false },
+	{ "sns", "InvalidParameter", "", "already exists", PLUMB_ERRC_CONFLICT, "", true },
 };
 
 /* The AWS message without our "service op: code: " prefix. */
@@ -552,13 +576,14 @@ static const char *aws_message(const struct plumb_err *e)
 	return e->msg;
 }
 
-static int sm_match(const struct plumb_err *e)
+static int msg_match(const struct plumb_err *e)
 {
-	if (strcmp(e->aws_code, "ValidationException") != 0 || strcmp(e->service, "sagemaker") != 0)
-		return -1;
 	const char *m = aws_message(e);
-	for (size_t i = 0; i < PLUMB_ARRAY_LEN(sm_prefixes); i++)
-		if (strncmp(m, sm_prefixes[i].prefix, strlen(sm_prefixes[i].prefix)) == 0)
+	for (size_t i = 0; i < PLUMB_ARRAY_LEN(msg_rules); i++)
+		if (strcmp(e->service, msg_rules[i].service) == 0 &&
+		    strcmp(e->aws_code, msg_rules[i].code) == 0 &&
+		    strncmp(m, msg_rules[i].prefix, strlen(msg_rules[i].prefix)) == 0 &&
+		    (!msg_rules[i].contains || strstr(m, msg_rules[i].contains)))
 			return (int)i;
 	return -1;
 }
@@ -578,30 +603,14 @@ enum plumb_err_class plumb_aws_classify(const struct plumb_err *e)
 {
 	if (plumb_aws_is_throttle(e))
 		return PLUMB_ERRC_THROTTLED;
-	int i = sm_match(e);
+	int i = msg_match(e);
 	if (i >= 0)
-		return sm_prefixes[i].cls;
-	/* SageMaker's tag calls on a resource deleted meanwhile: 'Resource "arn" does not exist' */
-	if (strcmp(e->aws_code, "ValidationException") == 0 && strcmp(e->service, "sagemaker") == 0 &&
-	    strncmp(aws_message(e), "Resource ", 9) == 0 && strstr(e->msg, "does not exist"))
-		return PLUMB_ERRC_NOT_FOUND;
-	/*
-	 * Application Auto Scaling names a missing endpoint or variant (deleted, or not created
-	 * yet) with ValidationException, reference §7.1: what the call names is missing, which
-	 * says nothing against the request. As TERMINAL it condemned the target's spec until the
-	 * manifest changed, after a pass that registered it while the endpoint was being replaced.
-	 */
-	if (strcmp(e->aws_code, "ValidationException") == 0 &&
-	    strcmp(e->service, "application-autoscaling") == 0 && strstr(e->msg, "does not exist"))
-		return PLUMB_ERRC_NOT_FOUND;
+		return msg_rules[i].cls;
 	if (in_list(transient_codes, e->aws_code))
 		return PLUMB_ERRC_RETRYABLE;
 	if (in_list(not_found_codes, e->aws_code))
 		return PLUMB_ERRC_NOT_FOUND;
 	if (in_list(conflict_codes, e->aws_code))
-		return PLUMB_ERRC_CONFLICT;
-	if (strcmp(e->aws_code, "InvalidParameter") == 0 && strcmp(e->service, "sns") == 0 &&
-	    strstr(e->msg, "already exists"))
 		return PLUMB_ERRC_CONFLICT;
 	if (e->http_status == 500 || e->http_status == 502 || e->http_status == 503 ||
 	    e->http_status == 504)
@@ -611,14 +620,12 @@ enum plumb_err_class plumb_aws_classify(const struct plumb_err *e)
 
 const char *plumb_aws_err_resource(const struct plumb_err *e)
 {
-	int i = sm_match(e);
-	return i >= 0 ? sm_prefixes[i].resource : "";
+	int i = msg_match(e);
+	return i >= 0 ? msg_rules[i].resource : "";
 }
 
 bool plumb_aws_err_is_exists(const struct plumb_err *e)
 {
-	int i = sm_match(e);
-	if (i >= 0)
-		return strncmp(sm_prefixes[i].prefix, "Cannot create", 13) == 0;
-	return strcmp(e->aws_code, "InvalidParameter") == 0 && strstr(e->msg, "already exists");
+	int i = msg_match(e);
+	return i >= 0 && msg_rules[i].exists;
 }
